@@ -1,0 +1,290 @@
+// slserver: the SmartLink chat server.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "options.h"
+#include "smartlink/auth/jwt.h"
+#include "smartlink/net/ws_server.h"
+#include "smartlink/server/hub.h"
+#include "smartlink/storage/worker.h"
+#include "smartlink/util/clock.h"
+#include "smartlink/util/duration.h"
+#include "smartlink/version.h"
+
+namespace slserver {
+namespace {
+
+using smartlink::Result;
+using smartlink::Status;
+
+int LevelRank(const std::string& level) {
+  if (level == "debug") return 0;
+  if (level == "info") return 1;
+  if (level == "warn") return 2;
+  return 3;
+}
+
+smartlink::server::LogFn MakeLogger(const std::string& min_level) {
+  int min = LevelRank(min_level);
+  return [min](const char* level, const std::string& line) {
+    if (LevelRank(level) < min) return;
+    int64_t ms = smartlink::SystemClock::Get().NowMs();
+    time_t secs = static_cast<time_t>(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(stderr, "%s.%03dZ slserver: %s: %s\n", ts, static_cast<int>(ms % 1000), level,
+            line.c_str());
+  };
+}
+
+int Fail(const std::string& message) {
+  fprintf(stderr, "slserver: error: %s\n", message.c_str());
+  return 1;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + path + ": " + strerror(errno));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The HS256 secret from --jwt-secret or --jwt-secret-file (one trailing newline dropped).
+Result<std::string> LoadSecret(const Options& o) {
+  if (!o.jwt_secret.empty() && !o.jwt_secret_file.empty()) {
+    return Status::BadRequest("give --jwt-secret or --jwt-secret-file, not both");
+  }
+  if (!o.jwt_secret_file.empty()) {
+    auto s = ReadFile(o.jwt_secret_file);
+    if (!s.ok()) return s.status();
+    std::string v = *s;
+    while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
+    return v;
+  }
+  return o.jwt_secret;
+}
+
+bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = listen.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  std::string p = listen.substr(colon + 1);
+  if (host->empty() || p.empty() || p.size() > 5) return false;
+  unsigned long v = 0;
+  for (char c : p) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<unsigned long>(c - '0');
+  }
+  if (v > 65535) return false;
+  *port = static_cast<uint16_t>(v);
+  return true;
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "::1" || host == "localhost" ||
+         host.rfind("127.", 0) == 0;
+}
+
+Status MakeDirs(const std::string& dir) {
+  std::string path;
+  std::stringstream ss(dir);
+  std::string part;
+  if (!dir.empty() && dir[0] == '/') path = "/";
+  while (std::getline(ss, part, '/')) {
+    if (part.empty()) continue;
+    path += part + "/";
+    if (mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) {
+      return Status::Unavailable("cannot create " + path + ": " + strerror(errno));
+    }
+  }
+  return Status::Ok();
+}
+
+// Writes `text` to `path` atomically (a reader never sees half of it).
+Status WriteFileAtomic(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp" + std::to_string(getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return Status::Unavailable("cannot write " + tmp + ": " + strerror(errno));
+    out << text << '\n';
+    if (!out.flush()) return Status::Unavailable("cannot write " + tmp);
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::Unavailable("cannot rename " + tmp + ": " + strerror(errno));
+  }
+  return Status::Ok();
+}
+
+int Token(const Options& o) {
+  auto secret = LoadSecret(o);
+  if (!secret.ok()) return Fail(secret.status().message());
+  if (secret->size() < smartlink::auth::kMinSecretBytes) {
+    return Fail("token needs --jwt-secret or --jwt-secret-file of at least 32 bytes");
+  }
+  if (!smartlink::protocol::IsValidUserId(o.token_user)) {
+    return Fail("--user must be 1-64 characters of A-Z a-z 0-9 _ . -");
+  }
+  auto ttl = smartlink::ParseDurationMs(o.token_ttl);
+  if (!ttl || *ttl < 1000) return Fail("--ttl must be a duration such as 30m, 1h or 7d");
+  int64_t now = smartlink::SystemClock::Get().NowMs() / 1000;
+  printf("%s\n", smartlink::auth::MintToken(*secret, o.token_user, now, *ttl / 1000).c_str());
+  return 0;
+}
+
+int Serve(Options o) {
+  auto log = MakeLogger(o.log_level);
+  const smartlink::Clock& clock = smartlink::SystemClock::Get();
+
+  // Listening address; PORT (as platforms set it) applies when --listen is left alone.
+  if (const char* port_env = getenv("PORT");
+      port_env && *port_env && o.listen == "0.0.0.0:8080" && !getenv("SL_LISTEN")) {
+    o.listen = std::string("0.0.0.0:") + port_env;
+  }
+  smartlink::net::ServerOptions net;
+  if (!ParseListen(o.listen, &net.host, &net.port)) {
+    return Fail("--listen must be HOST:PORT, not '" + o.listen + "'");
+  }
+
+  // Authentication.
+  auto secret = LoadSecret(o);
+  if (!secret.ok()) return Fail(secret.status().message());
+  if (!secret->empty() && !o.jwt_public_key.empty()) {
+    return Fail("give an HS256 secret or a public key, not both");
+  }
+  bool have_key = !secret->empty() || !o.jwt_public_key.empty();
+  if (o.auth.empty()) o.auth = have_key ? "jwt" : "none";
+  std::unique_ptr<smartlink::auth::JwtVerifier> verifier;
+  if (!secret->empty()) {
+    auto v = smartlink::auth::JwtVerifier::FromSecret(*secret);
+    if (!v.ok()) return Fail(v.status().message());
+    verifier = std::move(*v);
+  } else if (!o.jwt_public_key.empty()) {
+    auto pem = ReadFile(o.jwt_public_key);
+    if (!pem.ok()) return Fail(pem.status().message());
+    auto v = smartlink::auth::JwtVerifier::FromPublicKeyPem(*pem);
+    if (!v.ok()) return Fail(o.jwt_public_key + ": " + v.status().message());
+    verifier = std::move(*v);
+  }
+  if (o.auth == "jwt" && !verifier) {
+    return Fail("--auth jwt needs --jwt-secret, --jwt-secret-file or --jwt-public-key");
+  }
+
+  // Limits.
+  auto max_frame = smartlink::ParseBytes(o.max_frame);
+  auto max_text = smartlink::ParseBytes(o.max_text);
+  auto auth_timeout = smartlink::ParseDurationMs(o.auth_timeout);
+  auto idle_timeout = smartlink::ParseDurationMs(o.idle_timeout);
+  if (!max_frame || *max_frame < 1024) return Fail("--max-frame must be a size of 1KiB or more");
+  if (!max_text || *max_text < 1 || *max_text >= *max_frame) {
+    return Fail("--max-text must be a size smaller than --max-frame");
+  }
+  if (!auth_timeout || *auth_timeout < 100) return Fail("--auth-timeout must be a duration");
+  if (!idle_timeout || *idle_timeout < 1000) return Fail("--idle-timeout must be 1s or more");
+  net.max_frame_bytes = static_cast<size_t>(*max_frame);
+  net.tls_cert = o.tls_cert;
+  net.tls_key = o.tls_key;
+
+  // Storage: one connection writes (group commit), one reads.
+  if (Status s = MakeDirs(o.data); !s.ok()) return Fail(s.message());
+  smartlink::storage::SqliteOptions sqlite;
+  sqlite.synchronous = o.sync;
+  std::string db_path = o.data + "/smartlink.db";
+  auto writer = smartlink::storage::OpenSqlite(db_path, sqlite);
+  if (!writer.ok()) return Fail(writer.status().message());
+  auto reader = smartlink::storage::OpenSqlite(db_path, sqlite);
+  if (!reader.ok()) return Fail(reader.status().message());
+
+  auto server = smartlink::net::WsServer::Create(net, log);
+  if (!server.ok()) return Fail(server.status().message());
+  smartlink::net::WsServer& srv = **server;
+
+  smartlink::storage::StorageWorker storage(std::move(*writer), std::move(*reader),
+                                            [&srv](std::function<void()> fn) {
+                                              srv.Post(std::move(fn));
+                                            });
+
+  smartlink::server::HubOptions hub_opt;
+  hub_opt.version = SMARTLINK_VERSION;
+  hub_opt.open_auth = o.auth == "none";
+  hub_opt.verifier = verifier.get();
+  hub_opt.codec.max_text_bytes = static_cast<size_t>(*max_text);
+  hub_opt.auth_timeout_ms = *auth_timeout;
+  hub_opt.idle_timeout_ms = *idle_timeout;
+  hub_opt.max_frame_bytes = net.max_frame_bytes;
+  smartlink::server::Hub hub(hub_opt, clock, storage, srv.transport(), log);
+  if (Status s = hub.Load(); !s.ok()) return Fail("cannot load " + db_path + ": " + s.message());
+  srv.set_hub(&hub);
+
+  if (Status s = srv.Listen(); !s.ok()) return Fail(s.message());
+  if (hub_opt.open_auth) {
+    log(IsLoopback(net.host) ? "info" : "warn",
+        "open auth: anyone who can reach " + o.listen + " may connect as any user");
+  }
+  std::string url = srv.url();
+  log("info", "slserver " SMARTLINK_VERSION " listening on " + url + " (data " + o.data +
+                  ", auth " + o.auth + ")");
+  if (!o.ready_file.empty()) {
+    if (Status s = WriteFileAtomic(o.ready_file, url); !s.ok()) return Fail(s.message());
+  }
+
+  bool shutting_down = false;
+  srv.Run([&](int sig) {
+    if (shutting_down) {  // a second signal: stop now
+      srv.Stop();
+      return;
+    }
+    shutting_down = true;
+    log("info", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                    ": shutting down");
+    srv.StopListening();
+    // Let queued writes commit and be acknowledged, then close every session with 1001.
+    auto close_all = [&] {
+      hub.CloseAll();
+      int64_t deadline = clock.MonotonicMs() + 3000;
+      auto wait = std::make_shared<std::function<void()>>();
+      *wait = [&, deadline, wait] {
+        if (hub.connections() == 0 || clock.MonotonicMs() >= deadline) {
+          srv.Stop();
+        } else {
+          srv.After(20, *wait);
+        }
+      };
+      (*wait)();
+    };
+    bool queued = storage.Write<bool>([](smartlink::storage::Store&) -> Result<bool> { return true; },
+                                      [close_all](Result<bool>) { close_all(); });
+    if (!queued) close_all();
+  });
+  storage.Stop();
+  log("info", "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace slserver
+
+int main(int argc, char** argv) {
+  CLI::App app{"slserver: the SmartLink real-time chat server", "slserver"};
+  app.set_version_flag("--version", "slserver " SMARTLINK_VERSION);
+  slserver::Options opt;
+  CLI::App* token = slserver::AddFlags(app, opt);
+  CLI11_PARSE(app, argc, argv);
+  if (token->parsed()) return slserver::Token(opt);
+  return slserver::Serve(opt);
+}

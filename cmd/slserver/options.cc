@@ -1,0 +1,53 @@
+#include "options.h"
+
+namespace slserver {
+
+CLI::App* AddFlags(CLI::App& app, Options& o) {
+  app.set_config("--config", "", "Read options from a TOML file (keys are the long flag names)");
+  app.option_defaults()->always_capture_default();
+  app.add_option("--listen", o.listen, "Address to listen on, HOST:PORT (port 0: ephemeral)")
+      ->envname("SL_LISTEN");
+  app.add_option("--data", o.data, "Data directory (SQLite database, files)")->envname("SL_DATA");
+  app.add_option("--auth", o.auth,
+                 "Authentication: none (open, any user name) or jwt (signed tokens); "
+                 "default jwt when a key is configured")
+      ->check(CLI::IsMember({"none", "jwt"}))
+      ->envname("SL_AUTH");
+  app.add_option("--jwt-secret", o.jwt_secret, "HS256 secret (at least 32 bytes)")
+      ->envname("SL_JWT_SECRET");
+  app.add_option("--jwt-secret-file", o.jwt_secret_file, "File holding the HS256 secret")
+      ->envname("SL_JWT_SECRET_FILE");
+  app.add_option("--jwt-public-key", o.jwt_public_key,
+                 "PEM public key file for RS256 (RSA) or ES256 (P-256) tokens")
+      ->envname("SL_JWT_PUBLIC_KEY");
+  app.add_option("--tls-cert", o.tls_cert, "PEM certificate chain: serve wss:// and HTTPS")
+      ->envname("SL_TLS_CERT");
+  app.add_option("--tls-key", o.tls_key, "PEM private key for --tls-cert")->envname("SL_TLS_KEY");
+  app.add_option("--ready-file", o.ready_file,
+                 "Write the bound URL to this file once connections are accepted")
+      ->envname("SL_READY_FILE");
+  app.add_option("--log-level", o.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->envname("SL_LOG_LEVEL");
+  app.add_option("--sync", o.sync,
+                 "SQLite durability: full (fsync each commit), normal, off (tests only)")
+      ->check(CLI::IsMember({"full", "normal", "off"}))
+      ->envname("SL_SYNC");
+  app.add_option("--max-frame", o.max_frame, "Largest WebSocket message accepted (close 1009)")
+      ->envname("SL_MAX_FRAME");
+  app.add_option("--max-text", o.max_text, "Largest message text in bytes (too_large)")
+      ->envname("SL_MAX_TEXT");
+  app.add_option("--auth-timeout", o.auth_timeout, "Close unauthenticated connections after")
+      ->envname("SL_AUTH_TIMEOUT");
+  app.add_option("--idle-timeout", o.idle_timeout, "Close connections silent for longer than")
+      ->envname("SL_IDLE_TIMEOUT");
+
+  CLI::App* token = app.add_subcommand("token", "Print an HS256 token signed with the secret");
+  token->add_option("--user", o.token_user, "User id (the token's sub)")->required();
+  token->add_option("--ttl", o.token_ttl, "Lifetime, such as 30m, 1h, 7d")
+      ->capture_default_str();
+  app.fallthrough();
+  return token;
+}
+
+}  // namespace slserver

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace slserver {
+
+// Every flag of slserver. Each is also read from SL_<NAME> and from --config FILE (TOML:
+// `listen = "127.0.0.1:9000"`).
+struct Options {
+  std::string listen = "0.0.0.0:8080";
+  std::string data = "data";
+  std::string auth;  // none | jwt; empty: jwt when a key is configured, else none
+  std::string jwt_secret;
+  std::string jwt_secret_file;
+  std::string jwt_public_key;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string ready_file;
+  std::string log_level = "info";
+  std::string sync = "full";
+  std::string max_frame = "1MiB";
+  std::string max_text = "4000";
+  std::string auth_timeout = "10s";
+  std::string idle_timeout = "120s";
+
+  // `slserver token`
+  std::string token_user;
+  std::string token_ttl = "1h";
+};
+
+// Registers the flags on `app` (and the `token` subcommand, returned).
+CLI::App* AddFlags(CLI::App& app, Options& opt);
+
+}  // namespace slserver

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smartlink/protocol/codec.h"
+#include "smartlink/server/transport.h"
+#include "smartlink/util/clock.h"
+
+namespace smartlink::auth {
+class JwtVerifier;
+}
+namespace smartlink::storage {
+class StorageWorker;
+}
+
+namespace smartlink::server {
+
+// Everything the Hub needs to know about the server's configuration.
+struct HubOptions {
+  std::string version;
+  bool open_auth = true;
+  const auth::JwtVerifier* verifier = nullptr;  // required unless open_auth; not owned
+  protocol::CodecLimits codec;
+  int64_t auth_timeout_ms = 10000;
+  int64_t idle_timeout_ms = 120000;
+  size_t max_frame_bytes = 1 << 20;
+  int catchup_page = 500;  // messages per storage read while catching a session up
+};
+
+// Log sink: level ("info", "warn", "error", "debug") and a line.
+using LogFn = std::function<void(const char* level, const std::string& line)>;
+
+// Hub is SmartLink's chat logic: sessions, rooms, messages and their delivery. The network
+// layer feeds it connection events and HTTP requests; it answers through Transport and keeps
+// durable state through StorageWorker, whose completions must be posted to the same loop.
+// Not thread-safe: every call happens on the server's event-loop thread.
+class Hub {
+ public:
+  Hub(HubOptions options, const Clock& clock, storage::StorageWorker& storage,
+      Transport& transport, LogFn log);
+  ~Hub();
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  // Loads rooms, members and positions from storage (blocking; call before accepting).
+  Status Load();  // through StorageWorker::Call
+
+  void OnOpen(ConnId conn, HandshakeInfo info);
+  void OnText(ConnId conn, std::string_view text);
+  void OnBinary(ConnId conn, std::string_view data);
+  void OnPong(ConnId conn);
+  void OnClose(ConnId conn);
+  void OnHttp(HttpRequest request, HttpResponder respond);
+  // Timers: call every 100-250 ms.
+  void OnTick();
+  // Closes every session with 1001 (the server is going away).
+  void CloseAll();
+
+  size_t connections() const;
+  size_t sessions() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace smartlink::server

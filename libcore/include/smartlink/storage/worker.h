@@ -1,0 +1,168 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "smartlink/storage/store.h"
+
+namespace smartlink::storage {
+
+// StorageWorker runs Store work off the event loop.
+//
+// A writer thread applies writes in group-committed batches: everything queued while the
+// previous commit was running goes into the next transaction, so durability costs one commit
+// per batch, not per message. A reader thread (with its own connection) answers queries.
+// Results come back through `post`, which the server points at its event loop, in the order
+// the writes were committed. Write() and Read() may be called from any thread.
+class StorageWorker {
+ public:
+  using Post = std::function<void(std::function<void()>)>;
+
+  struct Options {
+    size_t max_batch = 1024;       // writes per transaction
+    size_t max_queue = 100000;     // queued jobs beyond which Write/Read refuse
+  };
+
+  struct Stats {
+    std::atomic<uint64_t> commits{0};
+    std::atomic<uint64_t> writes{0};
+    std::atomic<uint64_t> failed_commits{0};
+    std::atomic<uint64_t> reads{0};
+    // Commit latency histogram: bucket i counts commits of < kBucketsMs[i] ms.
+    static constexpr double kBucketsMs[] = {0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000};
+    static constexpr size_t kBuckets = std::size(kBucketsMs);
+    std::atomic<uint64_t> commit_hist[kBuckets + 1] = {};
+    std::atomic<uint64_t> commit_us_total{0};
+    std::atomic<uint64_t> queue_depth{0};
+  };
+
+  // `reader` may be null: reads then run on the writer thread between batches.
+  StorageWorker(std::unique_ptr<Store> writer, std::unique_ptr<Store> reader, Post post,
+                Options options);
+  StorageWorker(std::unique_ptr<Store> writer, std::unique_ptr<Store> reader, Post post)
+      : StorageWorker(std::move(writer), std::move(reader), std::move(post), Options()) {}
+  ~StorageWorker();  // finishes queued work, then stops
+
+  // Queues `apply(Store&) -> Result<T>` for the next transaction; `done(Result<T>)` runs via
+  // `post` after the commit, or with Unavailable when the transaction failed. Returns false
+  // (and drops both) when the queue is full.
+  template <typename T, typename Apply, typename Done>
+  bool Write(Apply apply, Done done) {
+    return Enqueue(std::make_unique<TypedJob<T, Apply, Done>>(std::move(apply), std::move(done)),
+                   true);
+  }
+
+  // Queues a query against the reader connection.
+  template <typename T, typename Apply, typename Done>
+  bool Read(Apply apply, Done done) {
+    return Enqueue(std::make_unique<TypedJob<T, Apply, Done>>(std::move(apply), std::move(done)),
+                   false);
+  }
+
+  // Runs `fn(Store&) -> Result<T>` on the writer connection outside any batch and waits for
+  // its result. For start-up and tests, never from the event loop while it serves clients.
+  template <typename T, typename Fn>
+  Result<T> Call(Fn fn) {
+    std::promise<Result<T>> promise;
+    auto future = promise.get_future();
+    auto job = std::make_unique<CallJob<T, Fn>>(std::move(fn), std::move(promise));
+    if (!Enqueue(std::move(job), true)) return Status::Unavailable("storage is stopping");
+    return future.get();
+  }
+
+  // Blocks until everything queued so far has been committed and answered via `post`.
+  void Flush();
+  // Stops accepting work, finishes what is queued and joins the threads.
+  void Stop();
+
+  const Stats& stats() const { return stats_; }
+
+ private:
+  class Job {
+   public:
+    virtual ~Job() = default;
+    // Runs on a storage thread. Returns false when the store failed (abort the batch).
+    virtual bool Run(Store& store) = 0;
+    // Runs via `post`. `txn` is the transaction's outcome (always ok for reads).
+    virtual void Finish(const Status& txn) = 0;
+    // True for jobs that run alone, outside a batch, and answer by themselves.
+    virtual bool direct() const { return false; }
+  };
+
+  template <typename T, typename Apply, typename Done>
+  class TypedJob final : public Job {
+   public:
+    TypedJob(Apply a, Done d) : apply_(std::move(a)), done_(std::move(d)) {}
+    bool Run(Store& store) override {
+      result_.emplace(apply_(store));
+      Code c = result_->status().code();
+      return c != Code::kUnavailable && c != Code::kInternal;
+    }
+    void Finish(const Status& txn) override {
+      if (!txn.ok() || !result_) {
+        done_(Result<T>(txn.ok() ? Status::Internal("job did not run") : txn));
+      } else {
+        done_(std::move(*result_));
+      }
+    }
+
+   private:
+    Apply apply_;
+    Done done_;
+    std::optional<Result<T>> result_;
+  };
+
+  // A blocking call: runs in its own transaction and answers through a promise, not `post`.
+  template <typename T, typename Fn>
+  class CallJob final : public Job {
+   public:
+    CallJob(Fn fn, std::promise<Result<T>> p) : fn_(std::move(fn)), promise_(std::move(p)) {}
+    bool Run(Store& store) override {
+      promise_.set_value(fn_(store));
+      return true;
+    }
+    void Finish(const Status&) override {}
+    bool direct() const override { return true; }
+
+   private:
+    Fn fn_;
+    std::promise<Result<T>> promise_;
+  };
+
+  using Batch = std::vector<std::unique_ptr<Job>>;
+
+  bool Enqueue(std::unique_ptr<Job> job, bool write);
+  void WriterLoop();
+  void ReaderLoop();
+  void CommitBatch(Batch& batch);
+  void Deliver(std::shared_ptr<Batch> batch, Status txn);
+
+  std::unique_ptr<Store> writer_;
+  std::unique_ptr<Store> reader_;
+  Post post_;
+  Options options_;
+  Stats stats_;
+
+  std::mutex mu_;
+  std::condition_variable cv_writer_;
+  std::condition_variable cv_reader_;
+  std::condition_variable cv_idle_;
+  std::deque<std::unique_ptr<Job>> writes_;   // guarded by mu_
+  std::deque<std::unique_ptr<Job>> reads_;    // guarded by mu_
+  size_t in_flight_ = 0;                      // guarded by mu_: taken but not yet posted
+  bool stopping_ = false;                     // guarded by mu_
+  std::thread writer_thread_;
+  std::thread reader_thread_;
+};
+
+}  // namespace smartlink::storage

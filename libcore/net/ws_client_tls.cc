@@ -1,0 +1,42 @@
+// The wss:// client endpoint: verifies the server certificate and host name unless told not
+// to. Contexts are cached per (host, CA file, insecure) so thousands of connections share one.
+
+#include <asio/ssl.hpp>
+#include <websocketpp/config/asio.hpp>
+
+#include <map>
+#include <tuple>
+
+#include "tls_context.h"
+#include "ws_client_impl.h"
+
+namespace smartlink::net {
+
+std::unique_ptr<ClientEndpoint> MakeTlsClientEndpoint(asio::io_context& io) {
+  using Config = ClientLoopConfig<websocketpp::transport::asio::tls_socket::endpoint>;
+  using Impl = ClientEndpointImpl<Config>;
+  using Key = std::tuple<std::string, std::string, bool>;
+  auto cache = std::make_shared<std::map<Key, std::shared_ptr<asio::ssl::context>>>();
+  Impl::Setup setup = [cache](const Impl::ConnPtr& con, const ClientOptions& opt,
+                              const WsUrl& url, std::string* error) {
+    Key key{url.host, opt.ca_file, opt.insecure};
+    auto it = cache->find(key);
+    if (it == cache->end()) {
+      auto ctx = MakeClientTlsContext(opt.ca_file, opt.insecure);
+      if (!ctx.ok()) {
+        *error = ctx.status().message();
+        return false;
+      }
+      if (!opt.insecure) {
+        (*ctx)->set_verify_callback(asio::ssl::host_name_verification(url.host));
+      }
+      it = cache->emplace(key, std::move(*ctx)).first;
+    }
+    auto ctx = it->second;
+    con->set_tls_init_handler([ctx](websocketpp::connection_hdl) { return ctx; });
+    return true;
+  };
+  return std::make_unique<Impl>(io, std::move(setup));
+}
+
+}  // namespace smartlink::net

@@ -1,0 +1,312 @@
+#pragma once
+
+// The websocketpp server, as a template over plain and TLS sockets. Included only by
+// ws_server_plain.cc and ws_server_tls.cc: each instantiation costs about 30 s of compile.
+
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <websocketpp/concurrency/none.hpp>
+#include <websocketpp/config/core.hpp>
+#include <websocketpp/server.hpp>
+#include <websocketpp/transport/asio/endpoint.hpp>
+
+#include <csignal>
+#include <unordered_map>
+
+#include "net_util.h"
+#include "smartlink/net/ws_server.h"
+
+namespace smartlink::net {
+
+// Single-threaded configuration: one loop owns every connection, so websocketpp's internal
+// locks are compiled out (concurrency::none) and no strands are used.
+template <typename SocketType>
+struct LoopConfig : public websocketpp::config::core {
+  typedef LoopConfig type;
+  typedef websocketpp::config::core base;
+  typedef websocketpp::concurrency::none concurrency_type;
+  typedef base::request_type request_type;
+  typedef base::response_type response_type;
+  typedef base::message_type message_type;
+  typedef base::con_msg_manager_type con_msg_manager_type;
+  typedef base::endpoint_msg_manager_type endpoint_msg_manager_type;
+  typedef websocketpp::log::basic<concurrency_type, websocketpp::log::elevel> elog_type;
+  typedef websocketpp::log::basic<concurrency_type, websocketpp::log::alevel> alog_type;
+  typedef base::rng_type rng_type;
+  static bool const enable_multithreading = false;
+  // Read buffer held by every connection: 16 KiB by default; smaller saves memory per idle
+  // connection, and large frames still arrive (in more reads).
+  static const size_t connection_read_buffer_size = 8192;
+  static const long timeout_open_handshake = 10000;
+  static const long timeout_close_handshake = 5000;
+  static const long timeout_pong = 10000;
+
+  struct transport_config : public base::transport_config {
+    typedef type::concurrency_type concurrency_type;
+    typedef type::alog_type alog_type;
+    typedef type::elog_type elog_type;
+    typedef type::request_type request_type;
+    typedef type::response_type response_type;
+    typedef SocketType socket_type;
+    static bool const enable_multithreading = false;
+    static const long timeout_socket_post_init = 10000;  // the TLS handshake
+  };
+  typedef websocketpp::transport::asio::endpoint<transport_config> transport_type;
+};
+
+template <typename Config>
+class ServerImpl final : public WsServer, public server::Transport {
+ public:
+  using Endpoint = websocketpp::server<Config>;
+  using ConnPtr = typename Endpoint::connection_ptr;
+  using MessagePtr = typename Endpoint::message_ptr;
+  using Message = typename Config::message_type;
+
+  ServerImpl(const ServerOptions& opt, server::LogFn log, bool tls)
+      : opt_(opt), log_(std::move(log)), tls_(tls), signals_(io_), tick_(io_) {
+    ep_.init_asio(&io_);
+    ep_.clear_access_channels(websocketpp::log::alevel::all);
+    ep_.clear_error_channels(websocketpp::log::elevel::all);
+    ep_.set_reuse_addr(true);
+    ep_.set_listen_backlog(opt_.listen_backlog);
+    ep_.set_max_message_size(opt_.max_frame_bytes);
+    ep_.set_max_http_body_size(opt_.max_http_body_bytes);
+    ep_.set_open_handshake_timeout(static_cast<long>(opt_.handshake_timeout_ms));
+    ep_.set_tcp_post_init_handler([](websocketpp::connection_hdl hdl) { SetNoDelay(hdl); });
+    ep_.set_validate_handler([this](websocketpp::connection_hdl hdl) { return Validate(hdl); });
+    ep_.set_open_handler([this](websocketpp::connection_hdl hdl) { Open(hdl); });
+    ep_.set_http_handler([this](websocketpp::connection_hdl hdl) { Http(hdl); });
+  }
+
+  // TLS only: the context every connection shares.
+  template <typename Handler>
+  void set_tls_init_handler(Handler h) {
+    ep_.set_tls_init_handler(std::move(h));
+  }
+
+  server::Transport& transport() override { return *this; }
+  void set_hub(server::Hub* hub) override { hub_ = hub; }
+
+  Status Listen() override {
+    asio::error_code aec;
+    auto addr = asio::ip::make_address(opt_.host, aec);
+    if (aec) return Status::BadRequest("cannot listen on " + opt_.host + ": not an IP address");
+    websocketpp::lib::error_code ec;
+    ep_.listen(asio::ip::tcp::endpoint(addr, opt_.port), ec);
+    if (ec) {
+      return Status::Unavailable("cannot listen on " + HostPort(opt_.host, opt_.port) + ": " +
+                                 ec.message());
+    }
+    auto local = ep_.get_local_endpoint(aec);
+    if (aec) return Status::Internal("cannot read the bound address: " + aec.message());
+    port_ = local.port();
+    ep_.start_accept(ec);
+    if (ec) return Status::Internal("cannot accept: " + ec.message());
+    return Status::Ok();
+  }
+
+  uint16_t port() const override { return port_; }
+  std::string url() const override {
+    return std::string(tls_ ? "wss://" : "ws://") + HostPort(opt_.host, port_);
+  }
+
+  void Run(std::function<void(int)> on_signal) override {
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    WaitSignal(std::move(on_signal));
+    ScheduleTick();
+    io_.run();
+  }
+
+  void Post(std::function<void()> fn) override { asio::post(io_, std::move(fn)); }
+
+  void StopListening() override {
+    websocketpp::lib::error_code ec;
+    if (ep_.is_listening()) ep_.stop_listening(ec);
+  }
+
+  void Stop() override {
+    stopped_ = true;
+    StopListening();
+    tick_.cancel();
+    signals_.cancel();
+    io_.stop();
+  }
+
+  void After(int64_t delay_ms, std::function<void()> fn) override {
+    auto timer = std::make_shared<asio::steady_timer>(io_);
+    timer->expires_after(std::chrono::milliseconds(delay_ms));
+    timer->async_wait([timer, fn = std::move(fn)](const asio::error_code& ec) {
+      if (!ec) fn();
+    });
+  }
+
+  // --- server::Transport ---
+  void Send(server::ConnId id, const server::FramePtr& frame) override {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) return;
+    if (!frame->prepared) frame->prepared = Prepare(*frame);
+    auto msg = std::static_pointer_cast<Message>(frame->prepared);
+    it->second->send(msg);
+  }
+
+  void Close(server::ConnId id, int code, const std::string& reason) override {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) return;
+    websocketpp::lib::error_code ec;
+    it->second->close(static_cast<websocketpp::close::status::value>(code),
+                      reason.substr(0, 120), ec);
+  }
+
+  size_t BufferedBytes(server::ConnId id) const override {
+    auto it = conns_.find(id);
+    return it == conns_.end() ? 0 : it->second->get_buffered_amount();
+  }
+
+  void Ping(server::ConnId id) override {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) return;
+    websocketpp::lib::error_code ec;
+    it->second->ping("", ec);
+  }
+
+ private:
+  static void SetNoDelay(websocketpp::connection_hdl hdl) {
+    // Without TCP_NODELAY small frames wait for delayed ACKs: 40 ms latency spikes.
+    auto con = std::static_pointer_cast<typename Endpoint::connection_type>(hdl.lock());
+    if (!con) return;
+    asio::error_code ec;
+    con->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  }
+
+  // A server frame is never masked, so one encoded frame serves every connection.
+  std::shared_ptr<void> Prepare(const server::Frame& frame) {
+    auto op = frame.binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text;
+    auto msg = std::make_shared<Message>(nullptr, op, 0);
+    msg->set_header(FrameHeader(frame.binary, frame.payload.size()));
+    msg->set_payload(frame.payload);
+    msg->set_prepared(true);
+    return msg;
+  }
+
+  void WaitSignal(std::function<void(int)> on_signal) {
+    signals_.async_wait([this, on_signal](const asio::error_code& ec, int sig) {
+      if (ec) return;
+      on_signal(sig);
+      if (!stopped_) WaitSignal(on_signal);
+    });
+  }
+
+  void ScheduleTick() {
+    tick_.expires_after(std::chrono::milliseconds(opt_.tick_ms));
+    tick_.async_wait([this](const asio::error_code& ec) {
+      if (ec || stopped_) return;
+      if (hub_) hub_->OnTick();
+      ScheduleTick();
+    });
+  }
+
+  bool Validate(websocketpp::connection_hdl hdl) {
+    ConnPtr con = ep_.get_con_from_hdl(hdl);
+    std::string path = PathOf(con->get_resource());
+    if (path != "/ws" && path != "/") {
+      con->set_status(websocketpp::http::status_code::not_found);
+      con->set_body("WebSocket endpoint is /ws\n");
+      return false;
+    }
+    for (const auto& p : con->get_requested_subprotocols()) {
+      if (p == "smartlink.v1") {
+        websocketpp::lib::error_code ec;
+        con->select_subprotocol(p, ec);
+        break;
+      }
+    }
+    return true;
+  }
+
+  void Open(websocketpp::connection_hdl hdl) {
+    ConnPtr con = ep_.get_con_from_hdl(hdl);
+    server::ConnId id = ++next_id_;
+    conns_.emplace(id, con);
+    con->set_message_handler([this, id](websocketpp::connection_hdl, MessagePtr msg) {
+      if (!hub_) return;
+      const std::string& p = msg->get_payload();
+      if (msg->get_opcode() == websocketpp::frame::opcode::text) {
+        hub_->OnText(id, p);
+      } else {
+        hub_->OnBinary(id, p);
+      }
+    });
+    con->set_pong_handler([this, id](websocketpp::connection_hdl, std::string) {
+      if (hub_) hub_->OnPong(id);
+      return;
+    });
+    auto closed = [this, id](websocketpp::connection_hdl) {
+      if (conns_.erase(id) && hub_) hub_->OnClose(id);
+    };
+    con->set_close_handler(closed);
+    con->set_fail_handler(closed);
+
+    server::HandshakeInfo info;
+    auto query = ParseQuery(QueryOf(con->get_resource()));
+    info.token = query["token"];
+    info.user = query["user"];
+    std::string authz = con->get_request_header("Authorization");
+    if (info.token.empty() && authz.size() > 7 && EqualsIgnoreCase(authz.substr(0, 7), "Bearer ")) {
+      info.token = Trim(authz.substr(7));
+    }
+    info.origin = con->get_request_header("Origin");
+    info.remote = RemoteOf(con);
+    info.tls = tls_;
+    if (hub_) hub_->OnOpen(id, std::move(info));
+  }
+
+  void Http(websocketpp::connection_hdl hdl) {
+    ConnPtr con = ep_.get_con_from_hdl(hdl);
+    server::HttpRequest req;
+    req.method = con->get_request().get_method();
+    req.path = PathOf(con->get_resource());
+    req.query = ParseQuery(QueryOf(con->get_resource()));
+    for (const auto& [k, v] : con->get_request().get_headers()) req.headers[ToLower(k)] = v;
+    req.body = con->get_request_body();
+    req.remote = RemoteOf(con);
+    if (!hub_) {
+      con->set_status(websocketpp::http::status_code::service_unavailable);
+      return;
+    }
+    websocketpp::lib::error_code ec = con->defer_http_response();
+    if (ec) return;
+    hub_->OnHttp(std::move(req), [con](server::HttpResponse r) {
+      con->set_status(static_cast<websocketpp::http::status_code::value>(r.status));
+      con->replace_header("Content-Type", r.content_type);
+      for (const auto& [k, v] : r.headers) con->replace_header(k, v);
+      con->set_body(std::move(r.body));
+      websocketpp::lib::error_code send_ec;
+      con->send_http_response(send_ec);
+    });
+  }
+
+  static std::string RemoteOf(const ConnPtr& con) {
+    asio::error_code ec;
+    auto ep = con->get_raw_socket().remote_endpoint(ec);
+    if (ec) return "?";
+    return HostPort(ep.address().to_string(), ep.port());
+  }
+
+  ServerOptions opt_;
+  server::LogFn log_;
+  bool tls_;
+  asio::io_context io_;
+  Endpoint ep_;
+  asio::signal_set signals_;
+  asio::steady_timer tick_;
+  server::Hub* hub_ = nullptr;
+  uint16_t port_ = 0;
+  bool stopped_ = false;
+  server::ConnId next_id_ = 0;
+  // Open connections. Holding the connection_ptr (rather than a weak hdl) spares a lock on
+  // every send; the entry goes when websocketpp reports the close or failure.
+  std::unordered_map<server::ConnId, ConnPtr> conns_;
+};
+
+}  // namespace smartlink::net

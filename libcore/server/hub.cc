@@ -1,0 +1,365 @@
+#include "smartlink/server/hub.h"
+
+#include "hub_impl.h"
+#include "smartlink/auth/jwt.h"
+#include "smartlink/util/crypto.h"
+
+namespace smartlink::server {
+
+using protocol::Op;
+
+Hub::Hub(HubOptions options, const Clock& clock, storage::StorageWorker& storage,
+         Transport& transport, LogFn log)
+    : impl_(std::make_unique<Impl>(std::move(options), clock, storage, transport,
+                                   std::move(log))) {
+  impl_->started_ms = clock.MonotonicMs();
+}
+
+Hub::~Hub() = default;
+
+Status Hub::Load() {
+  struct Snapshot {
+    std::vector<storage::RoomRecord> rooms;
+    std::vector<storage::MemberRecord> members;
+    std::vector<storage::ConvRecord> convs;
+  };
+  auto snap = impl_->storage.Call<Snapshot>([](storage::Store& s) -> Result<Snapshot> {
+    Snapshot out;
+    auto rooms = s.LoadRooms();
+    if (!rooms.ok()) return rooms.status();
+    auto members = s.LoadMembers();
+    if (!members.ok()) return members.status();
+    auto convs = s.LoadConvs();
+    if (!convs.ok()) return convs.status();
+    out.rooms = std::move(*rooms);
+    out.members = std::move(*members);
+    out.convs = std::move(*convs);
+    return out;
+  });
+  if (!snap.ok()) return snap.status();
+  size_t rooms = snap->rooms.size();
+  impl_->state.Load(std::move(snap->rooms), std::move(snap->members), std::move(snap->convs));
+  impl_->log("info", "loaded " + std::to_string(rooms) + " rooms");
+  return Status::Ok();
+}
+
+size_t Hub::connections() const { return impl_->conns.size(); }
+size_t Hub::sessions() const {
+  size_t n = 0;
+  for (const auto& [id, c] : impl_->conns) n += c.authed() ? 1 : 0;
+  return n;
+}
+
+void Hub::OnOpen(ConnId id, HandshakeInfo info) {
+  Impl& h = *impl_;
+  int64_t now = h.clock.MonotonicMs();
+  auto [it, inserted] = h.conns.try_emplace(id);
+  Impl::Conn& c = it->second;
+  c.id = id;
+  c.info = std::move(info);
+  c.opened_ms = c.last_rx_ms = c.last_ping_ms = now;
+  h.metrics.connections_total++;
+
+  if (!c.info.token.empty()) {
+    if (!h.opt.verifier) {
+      h.Error(c, nullptr, Status::Unauthenticated("this server does not accept tokens"));
+      h.CloseConn(c, 4003, "token not accepted");
+      return;
+    }
+    auto claims = h.opt.verifier->Verify(c.info.token, h.clock.NowMs());
+    if (!claims.ok()) {
+      h.Error(c, nullptr, claims.status());
+      h.CloseConn(c, 4003, claims.status().message());
+      return;
+    }
+    h.Authenticate(c, claims->sub, claims->exp, nullptr);
+    return;
+  }
+  if (!c.info.user.empty() && h.opt.open_auth) {
+    if (!protocol::IsValidUserId(c.info.user)) {
+      h.Error(c, nullptr, Status::BadRequest("invalid user id"));
+    } else {
+      h.Authenticate(c, c.info.user, std::nullopt, nullptr);
+      return;
+    }
+  }
+  h.auth_deadlines.emplace_back(now + h.opt.auth_timeout_ms, id);
+}
+
+void Hub::OnText(ConnId id, std::string_view text) {
+  Impl& h = *impl_;
+  Impl::Conn* c = h.Find(id);
+  if (!c || c->closing) return;
+  c->last_rx_ms = h.clock.MonotonicMs();
+  h.metrics.frames_in++;
+  protocol::Decoded d = protocol::DecodeRequest(text, h.opt.codec);
+  if (!d.status.ok()) {
+    h.metrics.malformed++;
+    h.Error(*c, d.request.id, d.status);
+    return;
+  }
+  h.metrics.requests[static_cast<size_t>(d.request.op)]++;
+  if (!c->authed()) {
+    if (d.request.op == Op::kAuth) {
+      h.HandleAuth(*c, d.request);
+    } else {
+      h.Error(*c, d.request.id, Status::Unauthenticated("authenticate first"));
+    }
+    return;
+  }
+  h.Dispatch(*c, d.request);
+}
+
+void Hub::OnBinary(ConnId id, std::string_view data) {
+  Impl& h = *impl_;
+  Impl::Conn* c = h.Find(id);
+  if (!c || c->closing) return;
+  c->last_rx_ms = h.clock.MonotonicMs();
+  h.metrics.frames_in++;
+  protocol::Decoded d = protocol::DecodeBinaryChunk(data, h.opt.codec);
+  if (!d.status.ok()) {
+    h.metrics.malformed++;
+    h.Error(*c, d.request.id, d.status);
+    return;
+  }
+  if (!c->authed()) {
+    h.Error(*c, d.request.id, Status::Unauthenticated("authenticate first"));
+    return;
+  }
+  h.Dispatch(*c, d.request);
+}
+
+void Hub::OnPong(ConnId id) {
+  if (Impl::Conn* c = impl_->Find(id)) c->last_rx_ms = impl_->clock.MonotonicMs();
+}
+
+void Hub::OnClose(ConnId id) {
+  Impl& h = *impl_;
+  auto it = h.conns.find(id);
+  if (it == h.conns.end()) return;
+  Impl::Conn& c = it->second;
+  if (c.authed()) {
+    bool last = h.state.RemoveSession(c.user, id);
+    if (last) {
+      state::User& u = h.state.GetUser(c.user);
+      u.last_seen = h.clock.NowMs();
+      u.status = "offline";
+    }
+  }
+  h.conns.erase(it);
+}
+
+void Hub::OnTick() {
+  Impl& h = *impl_;
+  int64_t now = h.clock.MonotonicMs();
+  while (!h.auth_deadlines.empty() && h.auth_deadlines.front().first <= now) {
+    ConnId id = h.auth_deadlines.front().second;
+    h.auth_deadlines.pop_front();
+    Impl::Conn* c = h.Find(id);
+    if (c && !c->authed() && !c->closing) h.CloseConn(*c, 4001, "not authenticated in time");
+  }
+  // Token expiry and idle connections: a scan a second is plenty.
+  if (now - h.last_idle_scan_ms < 1000) return;
+  h.last_idle_scan_ms = now;
+  int64_t wall = h.clock.NowMs();
+  for (auto& [id, c] : h.conns) {
+    if (c.closing) continue;
+    if (c.expires_ms && wall >= *c.expires_ms) {
+      h.Error(c, nullptr, Status::Unauthenticated("token expired"));
+      h.CloseConn(c, 4003, "token expired");
+      continue;
+    }
+    int64_t silent = now - c.last_rx_ms;
+    if (silent > h.opt.idle_timeout_ms) {
+      h.CloseConn(c, 1000, "idle timeout");
+    } else if (silent > h.opt.idle_timeout_ms / 2 && now - c.last_ping_ms > h.opt.idle_timeout_ms / 4) {
+      c.last_ping_ms = now;
+      h.transport.Ping(id);
+    }
+  }
+}
+
+void Hub::CloseAll() {
+  for (auto& [id, c] : impl_->conns) {
+    if (!c.closing) impl_->CloseConn(c, 1001, "server shutting down");
+  }
+}
+
+void Hub::OnHttp(HttpRequest request, HttpResponder respond) {
+  impl_->Http(std::move(request), std::move(respond));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Hub::Impl::Conn* Hub::Impl::Find(ConnId id) {
+  auto it = conns.find(id);
+  return it == conns.end() ? nullptr : &it->second;
+}
+
+void Hub::Impl::Send(Conn& c, const FramePtr& frame, const char* type) {
+  if (c.closing) return;
+  metrics.frames_out++;
+  metrics.bytes_out += frame->payload.size();
+  metrics.events_out[type]++;
+  transport.Send(c.id, frame);
+}
+
+void Hub::Impl::SendRaw(Conn& c, std::string payload, const char* type) {
+  Send(c, MakeFrame(std::move(payload)), type);
+}
+
+void Hub::Impl::Reply(Conn& c, const Request& req, Json fields) {
+  if (!req.has_id()) return;
+  SendRaw(c, protocol::EncodeOk(req.id, std::move(fields)), "ok");
+}
+
+void Hub::Impl::Error(Conn& c, const Json& id, const Status& status, const Json& extra) {
+  metrics.errors[status.code_name()]++;
+  SendRaw(c, protocol::EncodeError(id, status, extra), "error");
+}
+
+void Hub::Impl::CloseConn(Conn& c, int code, const std::string& reason) {
+  if (c.closing) return;
+  c.closing = true;
+  transport.Close(c.id, code, reason);
+}
+
+Json Hub::Impl::Limits() const {
+  return {{"max_frame_bytes", opt.max_frame_bytes},
+          {"max_text_bytes", opt.codec.max_text_bytes},
+          {"history_limit", 200},
+          {"idle_timeout_ms", opt.idle_timeout_ms}};
+}
+
+void Hub::Impl::Authenticate(Conn& c, const std::string& user, std::optional<int64_t> exp_s,
+                             const Json& id) {
+  c.user = user;
+  c.session = crypto::RandomHex(8);
+  if (exp_s) c.expires_ms = *exp_s * 1000;
+  bool first = state.AddSession(user, c.id);
+  if (first) {
+    state::User& u = state.GetUser(user);
+    if (u.status == "offline") u.status = "online";
+  }
+  Json w = {{"user", user},
+            {"session", c.session},
+            {"server", "slserver/" + opt.version},
+            {"limits", Limits()}};
+  if (!id.is_null()) w["re"] = id;
+  SendRaw(c, protocol::EncodeEvent("welcome", std::move(w)), "welcome");
+}
+
+void Hub::Impl::HandleAuth(Conn& c, const Request& req) {
+  const auto& a = req.as<protocol::Auth>();
+  if (!a.token.empty()) {
+    if (!opt.verifier) {
+      Error(c, req.id,
+            Status::Unauthenticated("this server runs open auth without a key: send 'user'"));
+      return;
+    }
+    auto claims = opt.verifier->Verify(a.token, clock.NowMs());
+    if (!claims.ok()) {
+      Error(c, req.id, claims.status());
+      CloseConn(c, 4003, claims.status().message());
+      return;
+    }
+    Authenticate(c, claims->sub, claims->exp, req.id);
+    return;
+  }
+  if (!opt.open_auth) {
+    Error(c, req.id, Status::Unauthenticated("this server requires a token"));
+    return;
+  }
+  Authenticate(c, a.user, std::nullopt, req.id);
+}
+
+void Hub::Impl::Dispatch(Conn& c, const Request& req) {
+  switch (req.op) {
+    case Op::kAuth:
+      Error(c, req.id, Status::BadRequest("already authenticated"));
+      return;
+    case Op::kPing: {
+      Json pong = Json::object();
+      if (req.has_id()) pong["re"] = req.id;
+      SendRaw(c, protocol::EncodeEvent("pong", std::move(pong)), "pong");
+      return;
+    }
+    case Op::kRoomCreate:
+      return RoomCreate(c, req);
+    case Op::kRoomJoin:
+      return RoomJoin(c, req);
+    case Op::kRoomLeave:
+      return RoomLeave(c, req);
+    case Op::kRoomMembers:
+      return RoomMembers(c, req);
+    case Op::kRoomList:
+      return RoomList(c, req);
+    case Op::kMsgSend:
+      return MsgSend(c, req);
+    case Op::kMsgEdit:
+      return MsgEdit(c, req);
+    case Op::kMsgDelete:
+      return MsgDelete(c, req);
+    case Op::kMsgRead:
+      return MsgRead(c, req);
+    case Op::kMsgReact:
+      return MsgReact(c, req);
+    case Op::kHistory:
+      return History(c, req);
+    case Op::kConvs:
+      return Convs(c, req);
+    case Op::kSearch:
+      return Search(c, req);
+    case Op::kSync:
+      return Sync(c, req);
+    default:
+      Error(c, req.id,
+            Status::Unavailable(std::string(protocol::OpName(req.op)) +
+                                " is not available on this server yet"));
+      return;
+  }
+}
+
+void Hub::Impl::SendToUser(const std::string& user, const FramePtr& frame, const char* type,
+                           ConnId except) {
+  for (ConnId id : state.SessionsOf(user)) {
+    if (id == except) continue;
+    if (Conn* c = Find(id)) Send(*c, frame, type);
+  }
+}
+
+void Hub::Impl::Broadcast(const ConvId& conv, const FramePtr& frame, const char* type,
+                          ConnId except, int64_t seq, bool skip_user_of_except) {
+  std::string except_user;
+  if (skip_user_of_except) {
+    if (Conn* e = Find(except)) except_user = e->user;
+  }
+  std::string conv_id;
+  auto deliver = [&](const std::string& user) {
+    if (!except_user.empty() && user == except_user) return;
+    for (ConnId id : state.SessionsOf(user)) {
+      if (id == except) continue;
+      Conn* c = Find(id);
+      if (!c) continue;
+      if (seq > 0 && !c->catching_up.empty()) {
+        if (conv_id.empty()) conv_id = conv.str();
+        auto it = c->catching_up.find(conv_id);
+        if (it != c->catching_up.end()) {
+          it->second.pending.emplace_back(seq, frame);
+          continue;
+        }
+      }
+      Send(*c, frame, type);
+    }
+  };
+  if (conv.is_room()) {
+    state::Room* room = state.FindRoom(conv.room);
+    if (!room) return;
+    for (const auto& [user, role] : room->members) deliver(user);
+  } else {
+    deliver(conv.user_a);
+    if (conv.user_b != conv.user_a) deliver(conv.user_b);
+  }
+}
+
+}  // namespace smartlink::server

@@ -1,0 +1,585 @@
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cctype>
+#include <iterator>
+#include <map>
+
+#include "smartlink/storage/store.h"
+
+namespace smartlink::storage {
+namespace {
+
+// Schema migrations, applied in order at start-up; PRAGMA user_version records how many ran.
+// Never edit a migration that has shipped: add a new one.
+const char* const kMigrations[] = {
+    // 1: rooms, members, messages with full-text search, reactions.
+    R"sql(
+CREATE TABLE rooms (
+  conv TEXT PRIMARY KEY,            -- '#' || name
+  name TEXT NOT NULL,
+  title TEXT NOT NULL DEFAULT '',
+  topic TEXT NOT NULL DEFAULT '',
+  password_hash TEXT NOT NULL DEFAULT '',
+  join_key TEXT NOT NULL UNIQUE,
+  private INTEGER NOT NULL DEFAULT 0,
+  e2e INTEGER NOT NULL DEFAULT 0,
+  owner TEXT NOT NULL,
+  created_ts INTEGER NOT NULL
+);
+CREATE TABLE members (
+  conv TEXT NOT NULL,
+  user TEXT NOT NULL,
+  role TEXT NOT NULL,
+  joined_ts INTEGER NOT NULL,
+  read_seq INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (conv, user)
+) WITHOUT ROWID;
+CREATE INDEX members_by_user ON members(user, conv);
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY,
+  conv TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  msg_id TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  text TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  temp_id TEXT,
+  reply_to INTEGER,
+  file_id TEXT,
+  file_name TEXT,
+  file_mime TEXT,
+  file_size INTEGER,
+  edited_ts INTEGER,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (conv, seq)
+);
+CREATE UNIQUE INDEX messages_temp_id ON messages(conv, sender, temp_id) WHERE temp_id IS NOT NULL;
+CREATE TABLE reactions (
+  conv TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  user TEXT NOT NULL,
+  emoji TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  PRIMARY KEY (conv, seq, emoji, user)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='id');
+CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+  INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+  INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+END;
+)sql",
+};
+
+constexpr const char* kMessageColumns =
+    "conv, seq, msg_id, sender, text, ts, temp_id, reply_to, file_id, file_name, file_mime, "
+    "file_size, edited_ts, deleted";
+
+// Maps an SQLite result code to a Status: resource problems are Unavailable (the caller may
+// retry later), anything else Internal.
+Status SqlError(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+      return Status::Unavailable("storage " + msg);
+    default:
+      return Status::Internal("storage " + msg);
+  }
+}
+
+// A prepared statement, reset on destruction of the Binder that uses it.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, sqlite3_stmt* s, int prepare_rc) : db_(db), s_(s), rc_(prepare_rc) {}
+  ~Stmt() {
+    if (s_) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& Bind(std::string_view v) {
+    if (s_) sqlite3_bind_text(s_, ++i_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(const std::string& v) { return Bind(std::string_view(v)); }
+  Stmt& Bind(const char* v) { return Bind(std::string_view(v)); }
+  Stmt& Bind(int64_t v) {
+    if (s_) sqlite3_bind_int64(s_, ++i_, v);
+    return *this;
+  }
+  Stmt& Bind(int v) { return Bind(static_cast<int64_t>(v)); }
+  Stmt& Bind(bool v) { return Bind(static_cast<int64_t>(v ? 1 : 0)); }
+  template <typename T>
+  Stmt& Bind(const std::optional<T>& v) {
+    if (v) return Bind(*v);
+    if (s_) sqlite3_bind_null(s_, ++i_);
+    return *this;
+  }
+  Stmt& BindNullIfEmpty(std::string_view v) {
+    if (!v.empty()) return Bind(v);
+    if (s_) sqlite3_bind_null(s_, ++i_);
+    return *this;
+  }
+
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return s_ ? (rc_ = sqlite3_step(s_)) : rc_; }
+  int rc() const { return rc_; }
+  Status Error(std::string_view what) const { return SqlError(db_, rc_, what); }
+
+  int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+  std::string Text(int col) const {
+    const unsigned char* p = sqlite3_column_text(s_, col);
+    int n = sqlite3_column_bytes(s_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n)) : "";
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_;
+  int i_ = 0;
+  int rc_ = SQLITE_OK;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override {
+    for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+    sqlite3_close_v2(db_);
+  }
+
+  Status Init(const SqliteOptions& opts, bool memory) {
+    sqlite3_busy_timeout(db_, opts.busy_timeout_ms);
+    sqlite3_extended_result_codes(db_, 1);
+    if (!memory) {
+      if (Status s = ExecScript("PRAGMA journal_mode=WAL;"); !s.ok()) return s;
+    }
+    std::string sync = opts.synchronous;
+    if (sync != "full" && sync != "normal" && sync != "off") {
+      return Status::BadRequest("synchronous must be full, normal or off");
+    }
+    if (Status s = ExecScript("PRAGMA synchronous=" + sync + ";"); !s.ok()) return s;
+    if (Status s = ExecScript("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"); !s.ok()) {
+      return s;
+    }
+    return Migrate();
+  }
+
+  Status Begin() override { return ExecScript("BEGIN IMMEDIATE"); }
+  Status Commit() override { return ExecScript("COMMIT"); }
+  void Rollback() override {
+    if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+
+  Status CreateRoom(const RoomRecord& r) override {
+    Stmt q = Prepare(
+        "INSERT OR IGNORE INTO rooms (conv, name, title, topic, password_hash, join_key, "
+        "private, e2e, owner, created_ts) VALUES (?,?,?,?,?,?,?,?,?,?)");
+    q.Bind("#" + r.name).Bind(r.name).Bind(r.title).Bind(r.topic).Bind(r.password_hash);
+    q.Bind(r.join_key).Bind(r.is_private).Bind(r.e2e).Bind(r.owner).Bind(r.created_ts);
+    if (q.Step() != SQLITE_DONE) return q.Error("create room");
+    if (sqlite3_changes(db_) == 0) return Status::Conflict("room " + r.name + " exists");
+    return AddMember("#" + r.name, r.owner, "owner", r.created_ts);
+  }
+
+  Status AddMember(std::string_view conv, std::string_view user, std::string_view role,
+                   int64_t ts) override {
+    Stmt q = Prepare(
+        "INSERT OR IGNORE INTO members (conv, user, role, joined_ts) VALUES (?,?,?,?)");
+    q.Bind(conv).Bind(user).Bind(role).Bind(ts);
+    if (q.Step() != SQLITE_DONE) return q.Error("add member");
+    return Status::Ok();
+  }
+
+  Status RemoveMember(std::string_view conv, std::string_view user) override {
+    Stmt q = Prepare("DELETE FROM members WHERE conv = ? AND user = ?");
+    q.Bind(conv).Bind(user);
+    if (q.Step() != SQLITE_DONE) return q.Error("remove member");
+    return Status::Ok();
+  }
+
+  Result<Appended> AppendMessage(const NewMessage& m) override {
+    if (!m.temp_id.empty()) {
+      Stmt q = Prepare(std::string("SELECT ") + kMessageColumns +
+                       " FROM messages WHERE conv = ? AND sender = ? AND temp_id = ?");
+      q.Bind(m.conv).Bind(m.from).Bind(m.temp_id);
+      int rc = q.Step();
+      if (rc == SQLITE_ROW) return Appended{ReadMessage(q), true};
+      if (rc != SQLITE_DONE) return q.Error("find temp_id");
+    }
+    int64_t seq = 0;
+    {
+      Stmt q = Prepare("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conv = ?");
+      q.Bind(m.conv);
+      if (q.Step() != SQLITE_ROW) return q.Error("last seq");
+      seq = q.Int(0) + 1;
+    }
+    Stmt q = Prepare(std::string("INSERT INTO messages (") + kMessageColumns +
+                     ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL,0)");
+    q.Bind(m.conv).Bind(seq).Bind(m.msg_id).Bind(m.from).Bind(m.text).Bind(m.ts);
+    q.BindNullIfEmpty(m.temp_id).Bind(m.reply_to);
+    if (m.file) {
+      q.Bind(m.file->file_id).Bind(m.file->name).Bind(m.file->mime).Bind(m.file->size);
+    } else {
+      q.Bind(std::optional<int64_t>()).Bind(std::optional<int64_t>());
+      q.Bind(std::optional<int64_t>()).Bind(std::optional<int64_t>());
+    }
+    if (q.Step() != SQLITE_DONE) return q.Error("append message");
+    Appended a;
+    a.message.conv = m.conv;
+    a.message.seq = seq;
+    a.message.msg_id = m.msg_id;
+    a.message.from = m.from;
+    a.message.text = m.text;
+    a.message.ts = m.ts;
+    a.message.temp_id = m.temp_id;
+    a.message.reply_to = m.reply_to;
+    a.message.file = m.file;
+    return a;
+  }
+
+  Status EditMessage(std::string_view conv, int64_t seq, std::string_view editor,
+                     std::string_view text, int64_t ts) override {
+    auto author = Author(conv, seq);
+    if (!author.ok()) return author.status();
+    if (*author != editor) return Status::Forbidden("only the author may edit a message");
+    Stmt q = Prepare("UPDATE messages SET text = ?, edited_ts = ? WHERE conv = ? AND seq = ?");
+    q.Bind(text).Bind(ts).Bind(conv).Bind(seq);
+    if (q.Step() != SQLITE_DONE) return q.Error("edit message");
+    return Status::Ok();
+  }
+
+  Status DeleteMessage(std::string_view conv, int64_t seq, std::string_view user,
+                       bool moderator) override {
+    auto author = Author(conv, seq);
+    if (!author.ok()) return author.status();
+    if (*author != user && !moderator) {
+      return Status::Forbidden("only the author or a room owner may delete a message");
+    }
+    // The row stays so that seq numbers keep no gaps; its content goes.
+    Stmt q = Prepare(
+        "UPDATE messages SET text = '', deleted = 1, file_id = NULL, file_name = NULL, "
+        "file_mime = NULL, file_size = NULL WHERE conv = ? AND seq = ?");
+    q.Bind(conv).Bind(seq);
+    if (q.Step() != SQLITE_DONE) return q.Error("delete message");
+    Stmt r = Prepare("DELETE FROM reactions WHERE conv = ? AND seq = ?");
+    r.Bind(conv).Bind(seq);
+    if (r.Step() != SQLITE_DONE) return r.Error("delete reactions");
+    return Status::Ok();
+  }
+
+  Result<int64_t> MarkRead(std::string_view conv, std::string_view user, int64_t seq) override {
+    Stmt q = Prepare(
+        "UPDATE members SET read_seq = MAX(read_seq, ?) WHERE conv = ? AND user = ? "
+        "RETURNING read_seq");
+    q.Bind(seq).Bind(conv).Bind(user);
+    int rc = q.Step();
+    if (rc == SQLITE_ROW) {
+      int64_t v = q.Int(0);
+      q.Step();  // finish the statement
+      return v;
+    }
+    if (rc == SQLITE_DONE) return Status::Forbidden("not a member of " + std::string(conv));
+    return q.Error("mark read");
+  }
+
+  Status React(std::string_view conv, int64_t seq, std::string_view user,
+               std::string_view emoji, bool on, int64_t ts) override {
+    if (auto author = Author(conv, seq); !author.ok()) return author.status();
+    Stmt q = Prepare(on ? "INSERT OR IGNORE INTO reactions (conv, seq, user, emoji, ts) "
+                          "VALUES (?,?,?,?,?)"
+                        : "DELETE FROM reactions WHERE conv = ? AND seq = ? AND user = ? AND "
+                          "emoji = ?");
+    q.Bind(conv).Bind(seq).Bind(user).Bind(emoji);
+    if (on) q.Bind(ts);
+    if (q.Step() != SQLITE_DONE) return q.Error("react");
+    return Status::Ok();
+  }
+
+  Result<std::vector<RoomRecord>> LoadRooms() override {
+    Stmt q = Prepare(
+        "SELECT name, title, topic, password_hash, join_key, private, e2e, owner, created_ts "
+        "FROM rooms");
+    std::vector<RoomRecord> out;
+    while (q.Step() == SQLITE_ROW) {
+      RoomRecord r;
+      r.name = q.Text(0);
+      r.title = q.Text(1);
+      r.topic = q.Text(2);
+      r.password_hash = q.Text(3);
+      r.join_key = q.Text(4);
+      r.is_private = q.Int(5) != 0;
+      r.e2e = q.Int(6) != 0;
+      r.owner = q.Text(7);
+      r.created_ts = q.Int(8);
+      out.push_back(std::move(r));
+    }
+    if (q.rc() != SQLITE_DONE) return q.Error("load rooms");
+    return out;
+  }
+
+  Result<std::vector<MemberRecord>> LoadMembers() override {
+    Stmt q = Prepare("SELECT conv, user, role, read_seq FROM members");
+    std::vector<MemberRecord> out;
+    while (q.Step() == SQLITE_ROW) {
+      out.push_back(MemberRecord{q.Text(0), q.Text(1), q.Text(2), q.Int(3)});
+    }
+    if (q.rc() != SQLITE_DONE) return q.Error("load members");
+    return out;
+  }
+
+  Result<std::vector<ConvRecord>> LoadConvs() override {
+    Stmt q = Prepare("SELECT conv, MAX(seq) FROM messages GROUP BY conv");
+    std::vector<ConvRecord> out;
+    while (q.Step() == SQLITE_ROW) out.push_back(ConvRecord{q.Text(0), q.Int(1)});
+    if (q.rc() != SQLITE_DONE) return q.Error("load conversations");
+    return out;
+  }
+
+  Result<std::vector<Message>> History(std::string_view conv, std::optional<int64_t> before,
+                                       std::optional<int64_t> after, int limit) override {
+    std::string sql = std::string("SELECT ") + kMessageColumns +
+                      " FROM messages WHERE conv = ? AND seq < ? AND seq > ? ORDER BY seq " +
+                      (after ? "ASC" : "DESC") + " LIMIT ?";
+    Stmt q = Prepare(sql);
+    q.Bind(conv).Bind(before.value_or(INT64_MAX)).Bind(after.value_or(0)).Bind(limit);
+    std::vector<Message> out;
+    while (q.Step() == SQLITE_ROW) out.push_back(ReadMessage(q));
+    if (q.rc() != SQLITE_DONE) return q.Error("history");
+    if (!after) std::reverse(out.begin(), out.end());
+    if (Status s = AttachReactions(conv, &out); !s.ok()) return s;
+    return out;
+  }
+
+  Result<std::vector<Message>> Search(std::string_view user, std::string_view query,
+                                      std::string_view conv, int limit) override {
+    std::string match = FtsQuery(query);
+    if (match.empty()) return std::vector<Message>{};
+    std::string sql = std::string("SELECT ") + Prefixed("m.") +
+                      " FROM messages_fts f JOIN messages m ON m.id = f.rowid"
+                      " JOIN members mb ON mb.conv = m.conv AND mb.user = ?"
+                      " LEFT JOIN rooms r ON r.conv = m.conv"
+                      " WHERE messages_fts MATCH ? AND m.deleted = 0 AND COALESCE(r.e2e, 0) = 0"
+                      " AND (? = '' OR m.conv = ?) ORDER BY m.id DESC LIMIT ?";
+    Stmt q = Prepare(sql);
+    q.Bind(user).Bind(match).Bind(conv).Bind(conv).Bind(limit);
+    std::vector<Message> out;
+    while (q.Step() == SQLITE_ROW) out.push_back(ReadMessage(q));
+    if (q.rc() != SQLITE_DONE) return q.Error("search");
+    return out;
+  }
+
+  Result<std::vector<ConvSummary>> Convs(std::string_view user) override {
+    Stmt q = Prepare(
+        "SELECT mb.conv, mb.read_seq, "
+        " (SELECT COALESCE(MAX(seq), 0) FROM messages m WHERE m.conv = mb.conv), "
+        " (SELECT COUNT(*) FROM messages m WHERE m.conv = mb.conv AND m.seq > mb.read_seq "
+        "    AND m.sender != mb.user AND m.deleted = 0) "
+        "FROM members mb WHERE mb.user = ? ORDER BY mb.conv");
+    q.Bind(user);
+    std::vector<ConvSummary> out;
+    while (q.Step() == SQLITE_ROW) {
+      ConvSummary c;
+      c.conv = q.Text(0);
+      c.read_seq = q.Int(1);
+      c.last_seq = q.Int(2);
+      c.unread = q.Int(3);
+      out.push_back(std::move(c));
+    }
+    if (q.rc() != SQLITE_DONE) return q.Error("convs");
+    for (auto& c : out) {
+      if (c.last_seq == 0) continue;
+      Stmt m = Prepare(std::string("SELECT ") + kMessageColumns +
+                       " FROM messages WHERE conv = ? AND seq = ?");
+      m.Bind(c.conv).Bind(c.last_seq);
+      if (m.Step() == SQLITE_ROW) c.last = ReadMessage(m);
+      if (m.rc() != SQLITE_ROW && m.rc() != SQLITE_DONE) return m.Error("last message");
+    }
+    return out;
+  }
+
+  Status Ping() override {
+    Stmt q = Prepare("SELECT 1");
+    if (q.Step() != SQLITE_ROW) return q.Error("ping");
+    return Status::Ok();
+  }
+
+  Status IntegrityCheck() override {
+    Stmt q = Prepare("PRAGMA integrity_check");
+    std::string problems;
+    while (q.Step() == SQLITE_ROW) {
+      std::string line = q.Text(0);
+      if (line != "ok") problems += line + "; ";
+    }
+    if (q.rc() != SQLITE_DONE) return q.Error("integrity check");
+    if (!problems.empty()) return Status::Internal("integrity check: " + problems);
+    return Status::Ok();
+  }
+
+ private:
+  // Prepared statements are cached per connection. A statement that fails to prepare (the
+  // database is unreadable) yields a Stmt whose Step() reports that error.
+  Stmt Prepare(const std::string& sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) return Stmt(db_, it->second, SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(s);
+      return Stmt(db_, nullptr, rc);
+    }
+    cache_.emplace(sql, s);
+    return Stmt(db_, s, SQLITE_OK);
+  }
+
+  Status ExecScript(const std::string& sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string what = err ? err : sqlite3_errstr(rc);
+      sqlite3_free(err);
+      return SqlError(nullptr, rc, what);
+    }
+    return Status::Ok();
+  }
+
+  Status Migrate() {
+    int64_t version = 0;
+    {
+      Stmt q = Prepare("PRAGMA user_version");
+      if (q.Step() != SQLITE_ROW) return q.Error("read schema version");
+      version = q.Int(0);
+    }
+    const int64_t latest = static_cast<int64_t>(std::size(kMigrations));
+    if (version > latest) {
+      return Status::Internal("database schema version " + std::to_string(version) +
+                              " is newer than this slserver (" + std::to_string(latest) + ")");
+    }
+    for (int64_t v = version; v < latest; ++v) {
+      std::string script = std::string("BEGIN IMMEDIATE;") + kMigrations[v] +
+                           "PRAGMA user_version=" + std::to_string(v + 1) + ";COMMIT;";
+      if (Status s = ExecScript(script); !s.ok()) {
+        Rollback();
+        return Status(s.code(), "migration " + std::to_string(v + 1) + ": " + s.message());
+      }
+    }
+    return Status::Ok();
+  }
+
+  Result<std::string> Author(std::string_view conv, int64_t seq) {
+    Stmt q = Prepare("SELECT sender, deleted FROM messages WHERE conv = ? AND seq = ?");
+    q.Bind(conv).Bind(seq);
+    int rc = q.Step();
+    if (rc == SQLITE_DONE || (rc == SQLITE_ROW && q.Int(1) != 0)) {
+      return Status::NotFound("no message " + std::to_string(seq) + " in " + std::string(conv));
+    }
+    if (rc != SQLITE_ROW) return q.Error("find message");
+    return q.Text(0);
+  }
+
+  Status AttachReactions(std::string_view conv, std::vector<Message>* msgs) {
+    if (msgs->empty()) return Status::Ok();
+    Stmt q = Prepare(
+        "SELECT seq, emoji, user FROM reactions WHERE conv = ? AND seq BETWEEN ? AND ? "
+        "ORDER BY seq, emoji, ts");
+    q.Bind(conv).Bind(msgs->front().seq).Bind(msgs->back().seq);
+    std::map<int64_t, Message*> by_seq;
+    for (auto& m : *msgs) by_seq[m.seq] = &m;
+    while (q.Step() == SQLITE_ROW) {
+      auto it = by_seq.find(q.Int(0));
+      if (it != by_seq.end()) it->second->reactions[q.Text(1)].push_back(q.Text(2));
+    }
+    if (q.rc() != SQLITE_DONE) return q.Error("reactions");
+    return Status::Ok();
+  }
+
+  static std::string Prefixed(const char* prefix) {
+    std::string cols = kMessageColumns, out = prefix;
+    for (char c : cols) {
+      out += c;
+      if (c == ' ') out += prefix;
+    }
+    return out;
+  }
+
+  // Turns what a person typed into a safe FTS5 query: each word becomes a quoted phrase
+  // (a trailing '*' keeps prefix matching), all of them required.
+  static std::string FtsQuery(std::string_view query) {
+    std::string out;
+    size_t i = 0;
+    while (i < query.size()) {
+      while (i < query.size() && isspace(static_cast<unsigned char>(query[i]))) ++i;
+      size_t start = i;
+      while (i < query.size() && !isspace(static_cast<unsigned char>(query[i]))) ++i;
+      std::string_view word = query.substr(start, i - start);
+      if (word.empty()) continue;
+      bool prefix = word.size() > 1 && word.back() == '*';
+      if (prefix) word.remove_suffix(1);
+      std::string phrase = "\"";
+      for (char c : word) {
+        if (c == '"') phrase += '"';
+        if (c != '\0') phrase += c;
+      }
+      phrase += '"';
+      if (prefix) phrase += '*';
+      if (!out.empty()) out += ' ';
+      out += phrase;
+    }
+    return out;
+  }
+
+  static Message ReadMessage(const Stmt& q) {
+    Message m;
+    m.conv = q.Text(0);
+    m.seq = q.Int(1);
+    m.msg_id = q.Text(2);
+    m.from = q.Text(3);
+    m.text = q.Text(4);
+    m.ts = q.Int(5);
+    m.temp_id = q.Text(6);
+    if (!q.IsNull(7)) m.reply_to = q.Int(7);
+    if (!q.IsNull(8)) m.file = FileRef{q.Text(8), q.Text(9), q.Text(10), q.Int(11)};
+    if (!q.IsNull(12)) m.edited_ts = q.Int(12);
+    m.deleted = q.Int(13) != 0;
+    return m;
+  }
+
+  sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*> cache_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path, const SqliteOptions& opts) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = SqlError(db, rc, "open " + path);
+    sqlite3_close_v2(db);
+    return s;
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  if (Status s = store->Init(opts, path == ":memory:"); !s.ok()) return s;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace smartlink::storage

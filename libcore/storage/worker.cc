@@ -1,0 +1,160 @@
+#include "smartlink/storage/worker.h"
+
+#include <chrono>
+
+namespace smartlink::storage {
+
+StorageWorker::StorageWorker(std::unique_ptr<Store> writer, std::unique_ptr<Store> reader,
+                             Post post, Options options)
+    : writer_(std::move(writer)),
+      reader_(std::move(reader)),
+      post_(std::move(post)),
+      options_(options) {
+  writer_thread_ = std::thread([this] { WriterLoop(); });
+  if (reader_) reader_thread_ = std::thread([this] { ReaderLoop(); });
+}
+
+StorageWorker::~StorageWorker() { Stop(); }
+
+bool StorageWorker::Enqueue(std::unique_ptr<Job> job, bool write) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || writes_.size() + reads_.size() >= options_.max_queue) return false;
+    (write ? writes_ : reads_).push_back(std::move(job));
+    stats_.queue_depth = writes_.size() + reads_.size();
+  }
+  if (write || !reader_) {
+    cv_writer_.notify_one();
+  } else {
+    cv_reader_.notify_one();
+  }
+  return true;
+}
+
+void StorageWorker::Deliver(std::shared_ptr<Batch> batch, Status txn) {
+  // One post per batch keeps the loop's wake-ups low under load.
+  post_([batch = std::move(batch), txn = std::move(txn)] {
+    for (auto& job : *batch) job->Finish(txn);
+  });
+}
+
+void StorageWorker::CommitBatch(Batch& batch) {
+  auto start = std::chrono::steady_clock::now();
+  Status txn = writer_->Begin();
+  if (txn.ok()) {
+    for (auto& job : batch) {
+      if (!job->Run(*writer_)) {
+        txn = Status::Unavailable("storage failed; the batch was rolled back");
+        break;
+      }
+    }
+  }
+  if (txn.ok()) txn = writer_->Commit();
+  if (!txn.ok()) {
+    writer_->Rollback();
+    if (txn.code() != Code::kUnavailable) txn = Status::Unavailable(txn.message());
+    stats_.failed_commits++;
+  } else {
+    stats_.commits++;
+    stats_.writes += batch.size();
+  }
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                  .count();
+  size_t b = 0;
+  while (b < Stats::kBuckets && ms >= Stats::kBucketsMs[b]) ++b;
+  stats_.commit_hist[b]++;
+  stats_.commit_us_total += static_cast<uint64_t>(ms * 1000);
+  Deliver(std::make_shared<Batch>(std::move(batch)), txn);
+}
+
+void StorageWorker::WriterLoop() {
+  for (;;) {
+    Batch batch;
+    Batch reads;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_writer_.wait(lock, [&] {
+        return stopping_ || !writes_.empty() || (!reader_ && !reads_.empty());
+      });
+      if (writes_.empty() && (reader_ || reads_.empty())) {
+        if (stopping_) return;
+        continue;
+      }
+      while (!writes_.empty() && batch.size() < options_.max_batch) {
+        // A direct job runs alone: it ends the batch, or is the batch.
+        if (writes_.front()->direct() && !batch.empty()) break;
+        batch.push_back(std::move(writes_.front()));
+        writes_.pop_front();
+        if (batch.back()->direct()) break;
+      }
+      if (!reader_) {
+        while (!reads_.empty()) {
+          reads.push_back(std::move(reads_.front()));
+          reads_.pop_front();
+        }
+      }
+      in_flight_ += batch.size() + reads.size();
+      stats_.queue_depth = writes_.size() + reads_.size();
+    }
+    size_t n = batch.size() + reads.size();
+    if (batch.size() == 1 && batch.front()->direct()) {
+      batch.front()->Run(*writer_);
+    } else if (!batch.empty()) {
+      CommitBatch(batch);
+    }
+    if (!reads.empty()) {
+      for (auto& job : reads) job->Run(*writer_);
+      stats_.reads += reads.size();
+      Deliver(std::make_shared<Batch>(std::move(reads)), Status::Ok());
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      in_flight_ -= n;
+    }
+    cv_idle_.notify_all();
+  }
+}
+
+void StorageWorker::ReaderLoop() {
+  for (;;) {
+    std::unique_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_reader_.wait(lock, [&] { return stopping_ || !reads_.empty(); });
+      if (reads_.empty()) return;  // stopping and drained
+      job = std::move(reads_.front());
+      reads_.pop_front();
+      ++in_flight_;
+      stats_.queue_depth = writes_.size() + reads_.size();
+    }
+    job->Run(*reader_);
+    stats_.reads++;
+    auto batch = std::make_shared<Batch>();
+    batch->push_back(std::move(job));
+    Deliver(std::move(batch), Status::Ok());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --in_flight_;
+    }
+    cv_idle_.notify_all();
+  }
+}
+
+void StorageWorker::Flush() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_idle_.wait(lock, [&] { return writes_.empty() && reads_.empty() && in_flight_ == 0; });
+}
+
+void StorageWorker::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !writer_thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_writer_.notify_all();
+  cv_reader_.notify_all();
+  if (writer_thread_.joinable()) writer_thread_.join();
+  if (reader_thread_.joinable()) reader_thread_.join();
+}
+
+}  // namespace smartlink::storage

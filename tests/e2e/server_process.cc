@@ -1,0 +1,209 @@
+#include "e2e/server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace smartlink::testing {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs argv, feeding `input` on stdin; returns stdout. Status in *exit_status.
+std::string Run(const std::vector<std::string>& argv, const std::string& input,
+                int* exit_status) {
+  int in_pipe[2], out_pipe[2];
+  if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0) return "";
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in_pipe[0], 0);
+    dup2(out_pipe[1], 1);
+    close(in_pipe[1]);
+    close(out_pipe[0]);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  std::thread writer([&] {
+    size_t off = 0;
+    while (off < input.size()) {
+      ssize_t n = write(in_pipe[1], input.data() + off, input.size() - off);
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    close(in_pipe[1]);
+  });
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(out_pipe[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(out_pipe[0]);
+  writer.join();
+  int status = 0;
+  waitpid(pid, &status, 0);
+  *exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+  const char* base = getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/smartlink-test-XXXXXX";
+  char* p = mkdtemp(tmpl.data());
+  path_ = p ? p : "";
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty()) fs::remove_all(path_, ec);
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) Stop(SIGTERM);
+}
+
+std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> args,
+                                                    std::string data_dir) {
+  std::unique_ptr<ServerProcess> s(new ServerProcess());
+  s->tmp_ = std::make_unique<TempDir>();
+  s->data_dir_ = data_dir.empty() ? s->tmp_->File("data") : data_dir;
+  s->args_ = std::move(args);
+  if (!s->Launch()) return nullptr;
+  return s;
+}
+
+bool ServerProcess::Launch() {
+  std::string ready = tmp_->File("ready");
+  unlink(ready.c_str());
+  std::vector<std::string> argv = {SLSERVER_PATH, "--listen",   "127.0.0.1:0", "--ready-file",
+                                   ready,         "--data",     data_dir_,     "--log-level",
+                                   "debug",       "--sync",     "normal"};
+  argv.insert(argv.end(), args_.begin(), args_.end());
+  std::string log_path = tmp_->File("server.log");
+  pid_ = fork();
+  if (pid_ == 0) {
+    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) dup2(fd, 2);
+    std::vector<char*> a;
+    for (auto& x : argv) a.push_back(x.data());
+    a.push_back(nullptr);
+    execv(a[0], a.data());
+    _exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string url = ReadAll(ready);
+    if (!url.empty() && url.back() == '\n') {
+      url_ = url.substr(0, url.size() - 1);
+      return true;
+    }
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      ADD_FAILURE() << "slserver exited at start:\n" << log();
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ADD_FAILURE() << "slserver did not write its ready file:\n" << log();
+  return false;
+}
+
+std::string ServerProcess::http_url() const {
+  if (url_.rfind("wss://", 0) == 0) return "https://" + url_.substr(6);
+  return "http://" + url_.substr(5);
+}
+
+std::string ServerProcess::log() const { return ReadAll(tmp_->File("server.log")); }
+
+int ServerProcess::Stop(int sig) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, sig);
+  int status = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  pid_ = -1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+bool ServerProcess::Restart() { return Launch(); }
+
+std::unique_ptr<net::BlockingClient> Connect(const std::string& url, net::ClientOptions options) {
+  options.url = url;
+  if (options.url.rfind("wss://", 0) == 0 && options.ca_file.empty()) options.insecure = true;
+  auto c = net::BlockingClient::Connect(options);
+  if (!c.ok()) {
+    ADD_FAILURE() << c.status().ToString();
+    return nullptr;
+  }
+  return std::move(*c);
+}
+
+std::unique_ptr<net::BlockingClient> Login(const ServerProcess& server, const std::string& user,
+                                           net::ClientOptions options) {
+  auto c = Connect(server.ws_url(), std::move(options));
+  if (!c) return nullptr;
+  auto w = c->Request({{"type", "auth"}, {"user", user}});
+  if (w.value("type", "") != "welcome") {
+    ADD_FAILURE() << "auth as " << user << " failed: " << w.dump();
+    return nullptr;
+  }
+  return c;
+}
+
+HttpResult HttpRequest(const std::string& base_url, const std::string& method,
+                       const std::string& path, const std::string& body,
+                       const std::vector<std::string>& headers) {
+  std::vector<std::string> argv = {"curl", "-s", "-k", "-i", "-X", method, "--max-time", "10"};
+  for (const auto& h : headers) {
+    argv.push_back("-H");
+    argv.push_back(h);
+  }
+  if (!body.empty()) {
+    argv.push_back("--data-binary");
+    argv.push_back("@-");
+  }
+  argv.push_back(base_url + path);
+  int status = 0;
+  std::string out = Run(argv, body, &status);
+  HttpResult r;
+  size_t split = out.find("\r\n\r\n");
+  r.headers = out.substr(0, split);
+  r.body = split == std::string::npos ? "" : out.substr(split + 4);
+  size_t sp = out.find(' ');
+  if (sp != std::string::npos) r.status = atoi(out.c_str() + sp + 1);
+  return r;
+}
+
+}  // namespace smartlink::testing
