@@ -97,8 +97,7 @@ bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
 }
 
 bool IsLoopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "::1" || host == "localhost" ||
-         host.rfind("127.", 0) == 0;
+  return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.rfind("127.", 0) == 0;
 }
 
 Status MakeDirs(const std::string& dir) {
@@ -181,6 +180,9 @@ int Serve(Options o) {
     if (!v.ok()) return Fail(o.jwt_public_key + ": " + v.status().message());
     verifier = std::move(*v);
   }
+  auto leeway = smartlink::ParseDurationMs(o.jwt_leeway);
+  if (!leeway || *leeway > 300000) return Fail("--jwt-leeway must be a duration up to 5m");
+  if (verifier) verifier->set_leeway_seconds(*leeway / 1000);
   if (o.auth == "jwt" && !verifier) {
     return Fail("--auth jwt needs --jwt-secret, --jwt-secret-file or --jwt-public-key");
   }
@@ -214,10 +216,9 @@ int Serve(Options o) {
   if (!server.ok()) return Fail(server.status().message());
   smartlink::net::WsServer& srv = **server;
 
-  smartlink::storage::StorageWorker storage(std::move(*writer), std::move(*reader),
-                                            [&srv](std::function<void()> fn) {
-                                              srv.Post(std::move(fn));
-                                            });
+  smartlink::storage::StorageWorker storage(
+      std::move(*writer), std::move(*reader),
+      [&srv](std::function<void()> fn) { srv.Post(std::move(fn)); });
 
   smartlink::server::HubOptions hub_opt;
   hub_opt.version = SMARTLINK_VERSION;
@@ -250,8 +251,8 @@ int Serve(Options o) {
       return;
     }
     shutting_down = true;
-    log("info", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                    ": shutting down");
+    log("info",
+        std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": shutting down");
     srv.StopListening();
     // Let queued writes commit and be acknowledged, then close every session with 1001.
     auto close_all = [&] {
@@ -267,8 +268,9 @@ int Serve(Options o) {
       };
       (*wait)();
     };
-    bool queued = storage.Write<bool>([](smartlink::storage::Store&) -> Result<bool> { return true; },
-                                      [close_all](Result<bool>) { close_all(); });
+    bool queued =
+        storage.Write<bool>([](smartlink::storage::Store&) -> Result<bool> { return true; },
+                            [close_all](Result<bool>) { close_all(); });
     if (!queued) close_all();
   });
   storage.Stop();

@@ -4,7 +4,8 @@ namespace slserver {
 
 CLI::App* AddFlags(CLI::App& app, Options& o) {
   app.set_config("--config", "", "Read options from a TOML file (keys are the long flag names)");
-  app.option_defaults()->always_capture_default();
+  app.option_defaults()->always_capture_default()->multi_option_policy(
+      CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--listen", o.listen, "Address to listen on, HOST:PORT (port 0: ephemeral)")
       ->envname("SL_LISTEN");
   app.add_option("--data", o.data, "Data directory (SQLite database, files)")->envname("SL_DATA");
@@ -20,6 +21,8 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
   app.add_option("--jwt-public-key", o.jwt_public_key,
                  "PEM public key file for RS256 (RSA) or ES256 (P-256) tokens")
       ->envname("SL_JWT_PUBLIC_KEY");
+  app.add_option("--jwt-leeway", o.jwt_leeway, "Clock slack allowed on exp and nbf")
+      ->envname("SL_JWT_LEEWAY");
   app.add_option("--tls-cert", o.tls_cert, "PEM certificate chain: serve wss:// and HTTPS")
       ->envname("SL_TLS_CERT");
   app.add_option("--tls-key", o.tls_key, "PEM private key for --tls-cert")->envname("SL_TLS_KEY");
@@ -44,9 +47,8 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
 
   CLI::App* token = app.add_subcommand("token", "Print an HS256 token signed with the secret");
   token->add_option("--user", o.token_user, "User id (the token's sub)")->required();
-  token->add_option("--ttl", o.token_ttl, "Lifetime, such as 30m, 1h, 7d")
-      ->capture_default_str();
-  app.fallthrough();
+  token->add_option("--ttl", o.token_ttl, "Lifetime, such as 30m, 1h, 7d")->capture_default_str();
+  token->fallthrough();
   return token;
 }
 

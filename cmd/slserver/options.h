@@ -1,9 +1,8 @@
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 namespace slserver {
 
@@ -16,6 +15,7 @@ struct Options {
   std::string jwt_secret;
   std::string jwt_secret_file;
   std::string jwt_public_key;
+  std::string jwt_leeway = "5s";
   std::string tls_cert;
   std::string tls_key;
   std::string ready_file;

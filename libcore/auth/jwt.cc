@@ -124,8 +124,7 @@ bool VerifyPkey(EVP_PKEY* pkey, std::string_view data, std::string_view sig) {
   if (!ctx) return false;
   bool ok = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pkey) == 1 &&
             EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                             reinterpret_cast<const unsigned char*>(data.data()),
-                             data.size()) == 1;
+                             reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;
 }
@@ -214,14 +213,12 @@ Result<std::string> SignWithPrivateKeyPem(Algorithm alg, std::string_view pem,
   BIO_free(bio);
   if (!pkey) return Status::BadRequest("not a PEM private key");
   std::string header = std::string(R"({"alg":")") + AlgorithmName(alg) + R"(","typ":"JWT"})";
-  std::string input =
-      crypto::Base64UrlEncode(header) + "." + crypto::Base64UrlEncode(claims_json);
+  std::string input = crypto::Base64UrlEncode(header) + "." + crypto::Base64UrlEncode(claims_json);
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   size_t len = 0;
   std::string sig;
   bool ok = ctx && EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, pkey) == 1 &&
-            EVP_DigestSign(ctx, nullptr, &len,
-                           reinterpret_cast<const unsigned char*>(input.data()),
+            EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
                            input.size()) == 1;
   if (ok) {
     sig.resize(len);

@@ -3,7 +3,6 @@
 // The internal interface between ClientLoop and its websocketpp endpoints (plain and TLS).
 
 #include <asio/io_context.hpp>
-
 #include <memory>
 #include <string>
 #include <string_view>

@@ -23,8 +23,8 @@ Result<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const std::stri
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   SSL_CTX* raw = ctx->native_handle();
   SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION);
-  SSL_CTX_set_options(raw, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                               SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(
+      raw, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Sessions are not resumed across restarts anyway; a small cache is enough.
   SSL_CTX_sess_set_cache_size(raw, 1024);
   ERR_clear_error();
@@ -35,8 +35,7 @@ Result<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const std::stri
     return Status::BadRequest("cannot load TLS key " + key_file + ": " + OpenSslError());
   }
   if (SSL_CTX_check_private_key(raw) != 1) {
-    return Status::BadRequest("TLS key " + key_file + " does not match certificate " +
-                              cert_file);
+    return Status::BadRequest("TLS key " + key_file + " does not match certificate " + cert_file);
   }
   return ctx;
 }

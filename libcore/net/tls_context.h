@@ -3,7 +3,6 @@
 // OpenSSL contexts for the server and the client, through Asio's ssl::context.
 
 #include <asio/ssl/context.hpp>
-
 #include <memory>
 #include <string>
 

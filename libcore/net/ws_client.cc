@@ -4,7 +4,6 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
-
 #include <chrono>
 #include <condition_variable>
 #include <mutex>

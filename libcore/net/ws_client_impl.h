@@ -3,12 +3,11 @@
 // The websocketpp client endpoint as a template over plain and TLS sockets. Included only by
 // ws_client_plain.cc and ws_client_tls.cc.
 
+#include <unordered_map>
 #include <websocketpp/client.hpp>
 #include <websocketpp/concurrency/none.hpp>
 #include <websocketpp/config/core_client.hpp>
 #include <websocketpp/transport/asio/endpoint.hpp>
-
-#include <unordered_map>
 
 #include "client_endpoint.h"
 #include "net_util.h"
@@ -28,8 +27,7 @@ struct ClientLoopConfig : public websocketpp::config::core_client {
   typedef websocketpp::log::basic<concurrency_type, websocketpp::log::elevel> elog_type;
   typedef websocketpp::log::basic<concurrency_type, websocketpp::log::alevel> alog_type;
   // Client frames are masked with random keys.
-  typedef websocketpp::random::random_device::int_generator<uint32_t, concurrency_type>
-      rng_type;
+  typedef websocketpp::random::random_device::int_generator<uint32_t, concurrency_type> rng_type;
   static bool const enable_multithreading = false;
   static const size_t connection_read_buffer_size = 16384;
 
@@ -47,18 +45,18 @@ struct ClientLoopConfig : public websocketpp::config::core_client {
   typedef websocketpp::transport::asio::endpoint<transport_config> transport_type;
 };
 
-// `Setup` customises each new connection (TLS: attach the context); it returns false with
-// an error when it cannot.
+// `PreConnect` runs before each connection is created (TLS: choose the context websocketpp
+// will ask for while creating it); it returns false with an error when it cannot.
 template <typename Config>
 class ClientEndpointImpl final : public ClientEndpoint {
  public:
   using Client = websocketpp::client<Config>;
   using ConnPtr = typename Client::connection_ptr;
   using MessagePtr = typename Client::message_ptr;
-  using Setup = std::function<bool(const ConnPtr&, const ClientOptions&, const WsUrl&,
-                                   std::string* error)>;
+  using PreConnect =
+      std::function<bool(Client&, const ClientOptions&, const WsUrl&, std::string* error)>;
 
-  ClientEndpointImpl(asio::io_context& io, Setup setup) : setup_(std::move(setup)) {
+  ClientEndpointImpl(asio::io_context& io, PreConnect pre) : pre_(std::move(pre)) {
     client_.init_asio(&io);
     client_.clear_access_channels(websocketpp::log::alevel::all);
     client_.clear_error_channels(websocketpp::log::elevel::all);
@@ -71,15 +69,15 @@ class ClientEndpointImpl final : public ClientEndpoint {
 
   bool Connect(ClientId id, const ClientOptions& opt, const WsUrl& url, ClientHandlers h,
                std::string* error) override {
-    std::string uri = std::string(url.tls ? "wss://" : "ws://") + HostPort(url.host, url.port) +
-                      url.resource;
+    std::string uri =
+        std::string(url.tls ? "wss://" : "ws://") + HostPort(url.host, url.port) + url.resource;
+    if (pre_ && !pre_(client_, opt, url, error)) return false;
     websocketpp::lib::error_code ec;
     ConnPtr con = client_.get_connection(uri, ec);
     if (ec) {
-      *error = "bad URL " + uri + ": " + ec.message();
+      *error = "cannot connect to " + uri + ": " + ec.message();
       return false;
     }
-    if (setup_ && !setup_(con, opt, url, error)) return false;
     con->set_max_message_size(opt.max_message_bytes);
     con->set_open_handshake_timeout(static_cast<long>(opt.connect_timeout_ms));
     if (!opt.token.empty()) con->append_header("Authorization", "Bearer " + opt.token);
@@ -151,7 +149,7 @@ class ClientEndpointImpl final : public ClientEndpoint {
 
  private:
   Client client_;
-  Setup setup_;
+  PreConnect pre_;
   std::unordered_map<ClientId, ConnPtr> conns_;
 };
 

@@ -2,10 +2,9 @@
 // to. Contexts are cached per (host, CA file, insecure) so thousands of connections share one.
 
 #include <asio/ssl.hpp>
-#include <websocketpp/config/asio.hpp>
-
 #include <map>
 #include <tuple>
+#include <websocketpp/config/asio.hpp>
 
 #include "tls_context.h"
 #include "ws_client_impl.h"
@@ -17,8 +16,10 @@ std::unique_ptr<ClientEndpoint> MakeTlsClientEndpoint(asio::io_context& io) {
   using Impl = ClientEndpointImpl<Config>;
   using Key = std::tuple<std::string, std::string, bool>;
   auto cache = std::make_shared<std::map<Key, std::shared_ptr<asio::ssl::context>>>();
-  Impl::Setup setup = [cache](const Impl::ConnPtr& con, const ClientOptions& opt,
-                              const WsUrl& url, std::string* error) {
+  // websocketpp asks for the context while it creates a connection, through the endpoint's
+  // handler; point that handler at the right context just before.
+  Impl::PreConnect pre = [cache](Impl::Client& client, const ClientOptions& opt, const WsUrl& url,
+                                 std::string* error) {
     Key key{url.host, opt.ca_file, opt.insecure};
     auto it = cache->find(key);
     if (it == cache->end()) {
@@ -33,10 +34,10 @@ std::unique_ptr<ClientEndpoint> MakeTlsClientEndpoint(asio::io_context& io) {
       it = cache->emplace(key, std::move(*ctx)).first;
     }
     auto ctx = it->second;
-    con->set_tls_init_handler([ctx](websocketpp::connection_hdl) { return ctx; });
+    client.set_tls_init_handler([ctx](websocketpp::connection_hdl) { return ctx; });
     return true;
   };
-  return std::make_unique<Impl>(io, std::move(setup));
+  return std::make_unique<Impl>(io, std::move(pre));
 }
 
 }  // namespace smartlink::net

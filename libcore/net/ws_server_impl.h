@@ -5,13 +5,12 @@
 
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
+#include <csignal>
+#include <unordered_map>
 #include <websocketpp/concurrency/none.hpp>
 #include <websocketpp/config/core.hpp>
 #include <websocketpp/server.hpp>
 #include <websocketpp/transport/asio/endpoint.hpp>
-
-#include <csignal>
-#include <unordered_map>
 
 #include "net_util.h"
 #include "smartlink/net/ws_server.h"
@@ -154,8 +153,8 @@ class ServerImpl final : public WsServer, public server::Transport {
     auto it = conns_.find(id);
     if (it == conns_.end()) return;
     websocketpp::lib::error_code ec;
-    it->second->close(static_cast<websocketpp::close::status::value>(code),
-                      reason.substr(0, 120), ec);
+    it->second->close(static_cast<websocketpp::close::status::value>(code), reason.substr(0, 120),
+                      ec);
   }
 
   size_t BufferedBytes(server::ConnId id) const override {

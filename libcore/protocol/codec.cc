@@ -10,14 +10,13 @@ namespace smartlink::protocol {
 namespace {
 
 constexpr std::array<const char*, kOpCount> kOpNames = {
-    "auth",          "ping",           "room.create",    "room.join",      "room.leave",
-    "room.members",  "room.list",      "msg.send",       "msg.edit",       "msg.delete",
-    "msg.read",      "msg.react",      "history",        "convs",          "search",
-    "sync",          "typing",         "presence.set",   "presence.get",   "signal",
-    "file.begin",    "file.chunk",     "file.end",       "file.get",       "follow",
-    "unfollow",      "moment.post",    "moment.edit",    "moment.delete",  "moment.like",
-    "moment.comment", "moment.feed",   "live.start",     "live.end",       "live.join",
-    "live.leave",    "live.chat",      "live.react",
+    "auth",           "ping",        "room.create", "room.join",   "room.leave",    "room.members",
+    "room.list",      "msg.send",    "msg.edit",    "msg.delete",  "msg.read",      "msg.react",
+    "history",        "convs",       "search",      "sync",        "typing",        "presence.set",
+    "presence.get",   "signal",      "file.begin",  "file.chunk",  "file.end",      "file.get",
+    "follow",         "unfollow",    "moment.post", "moment.edit", "moment.delete", "moment.like",
+    "moment.comment", "moment.feed", "live.start",  "live.end",    "live.join",     "live.leave",
+    "live.chat",      "live.react",
 };
 
 constexpr size_t kMaxTitle = 256;
@@ -84,8 +83,8 @@ class Fields {
     bool ok = out->size() >= 2 && ((*out)[0] == '#' || (*out)[0] == '@');
     if (ok) {
       std::string_view rest = std::string_view(*out).substr(1);
-      ok = (*out)[0] == '#' ? IsValidName(rest)
-                            : (IsValidName(rest) || ParseConv(*out).has_value());
+      ok =
+          (*out)[0] == '#' ? IsValidName(rest) : (IsValidName(rest) || ParseConv(*out).has_value());
     }
     if (!ok) return Bad(name, "must be #room or @user");
     return true;
@@ -425,7 +424,8 @@ Status DecodeBody(Op op, const Json& obj, const CodecLimits& lim, Body* body) {
       if (f.Str("sha256", &e.sha256, 64)) {
         auto raw = crypto::Unhex(e.sha256);
         if (!raw || raw->size() != 32) f.Bad("sha256", "must be 64 hex digits");
-        for (char& ch : e.sha256) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        for (char& ch : e.sha256)
+          ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       }
       *body = std::move(e);
       break;
@@ -548,8 +548,8 @@ Decoded DecodeObject(Json& obj, const CodecLimits& limits) {
   }
   if (auto id = obj.find("id"); id != obj.end() && !id->is_null()) {
     if (id->dump().size() > limits.max_id_bytes) {
-      d.status = Status::BadRequest("id is longer than " + std::to_string(limits.max_id_bytes) +
-                                    " bytes");
+      d.status =
+          Status::BadRequest("id is longer than " + std::to_string(limits.max_id_bytes) + " bytes");
       return d;
     }
     d.request.id = std::move(*id);

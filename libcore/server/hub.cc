@@ -10,8 +10,7 @@ using protocol::Op;
 
 Hub::Hub(HubOptions options, const Clock& clock, storage::StorageWorker& storage,
          Transport& transport, LogFn log)
-    : impl_(std::make_unique<Impl>(std::move(options), clock, storage, transport,
-                                   std::move(log))) {
+    : impl_(std::make_unique<Impl>(std::move(options), clock, storage, transport, std::move(log))) {
   impl_->started_ms = clock.MonotonicMs();
 }
 
@@ -172,7 +171,8 @@ void Hub::OnTick() {
     int64_t silent = now - c.last_rx_ms;
     if (silent > h.opt.idle_timeout_ms) {
       h.CloseConn(c, 1000, "idle timeout");
-    } else if (silent > h.opt.idle_timeout_ms / 2 && now - c.last_ping_ms > h.opt.idle_timeout_ms / 4) {
+    } else if (silent > h.opt.idle_timeout_ms / 2 &&
+               now - c.last_ping_ms > h.opt.idle_timeout_ms / 4) {
       c.last_ping_ms = now;
       h.transport.Ping(id);
     }
@@ -235,7 +235,7 @@ void Hub::Impl::Authenticate(Conn& c, const std::string& user, std::optional<int
                              const Json& id) {
   c.user = user;
   c.session = crypto::RandomHex(8);
-  if (exp_s) c.expires_ms = *exp_s * 1000;
+  if (exp_s) c.expires_ms = (*exp_s + (opt.verifier ? opt.verifier->leeway_seconds() : 0)) * 1000;
   bool first = state.AddSession(user, c.id);
   if (first) {
     state::User& u = state.GetUser(user);

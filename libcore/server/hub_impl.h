@@ -70,7 +70,7 @@ struct Hub::Impl {
   state::ChatState state;
   std::unordered_map<ConnId, Conn> conns;
   std::deque<std::pair<int64_t, ConnId>> auth_deadlines;  // (monotonic ms, conn), in order
-  std::set<std::string> pending_rooms;                   // created, not yet committed
+  std::set<std::string> pending_rooms;                    // created, not yet committed
   int64_t started_ms = 0;
   int64_t last_idle_scan_ms = 0;
   HubMetrics metrics;
@@ -83,8 +83,7 @@ struct Hub::Impl {
   void Reply(Conn& c, const Request& req, Json fields = Json::object());
   void Error(Conn& c, const Json& id, const Status& status, const Json& extra = nullptr);
   void CloseConn(Conn& c, int code, const std::string& reason);
-  void Authenticate(Conn& c, const std::string& user, std::optional<int64_t> exp_s,
-                    const Json& id);
+  void Authenticate(Conn& c, const std::string& user, std::optional<int64_t> exp_s, const Json& id);
   void HandleAuth(Conn& c, const Request& req);
   void Dispatch(Conn& c, const Request& req);
   Json Limits() const;

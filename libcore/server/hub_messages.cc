@@ -50,8 +50,8 @@ void Hub::Impl::MsgSend(Conn& c, const Request& req) {
   bool new_direct = !conv->is_room() && !state.DirectKnown(conv_id);
   ConnId id = c.id;
   bool queued = storage.Write<storage::Appended>(
-      [nm = std::move(nm), conv = *conv, new_direct](storage::Store& s)
-          -> Result<storage::Appended> {
+      [nm = std::move(nm), conv = *conv,
+       new_direct](storage::Store& s) -> Result<storage::Appended> {
         if (new_direct) {
           for (const std::string* u : {&conv.user_a, &conv.user_b}) {
             if (Status st = s.AddMember(nm.conv, *u, "member", nm.ts); !st.ok()) return st;
@@ -141,10 +141,10 @@ void Hub::Impl::MsgDelete(Conn& c, const Request& req) {
         }
         const auto& r = req.as<protocol::MsgRef>();
         if (conn) Reply(*conn, req);
-        Broadcast(r.conv,
-                  MakeFrame(protocol::EncodeEvent("msg.deleted",
-                                                  {{"conv", conv_id}, {"seq", r.seq}})),
-                  "msg.deleted");
+        Broadcast(
+            r.conv,
+            MakeFrame(protocol::EncodeEvent("msg.deleted", {{"conv", conv_id}, {"seq", r.seq}})),
+            "msg.deleted");
       });
   if (!queued) Error(c, req.id, Status::Unavailable("storage is overloaded; try again"));
 }
@@ -369,11 +369,11 @@ void Hub::Impl::FinishCatchUp(Conn& c, const std::string& conv, int64_t upto) {
     Send(c, frame, "msg");
     last = std::max(last, seq);
   }
-  SendRaw(c,
-          protocol::EncodeEvent("caught_up", {{"conv", conv},
-                                              {"last_seq", last},
-                                              {"complete", node.mapped().complete}}),
-          "caught_up");
+  SendRaw(
+      c,
+      protocol::EncodeEvent(
+          "caught_up", {{"conv", conv}, {"last_seq", last}, {"complete", node.mapped().complete}}),
+      "caught_up");
 }
 
 }  // namespace smartlink::server

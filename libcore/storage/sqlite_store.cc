@@ -201,8 +201,8 @@ class SqliteStore final : public Store {
 
   Status AddMember(std::string_view conv, std::string_view user, std::string_view role,
                    int64_t ts) override {
-    Stmt q = Prepare(
-        "INSERT OR IGNORE INTO members (conv, user, role, joined_ts) VALUES (?,?,?,?)");
+    Stmt q =
+        Prepare("INSERT OR IGNORE INTO members (conv, user, role, joined_ts) VALUES (?,?,?,?)");
     q.Bind(conv).Bind(user).Bind(role).Bind(ts);
     if (q.Step() != SQLITE_DONE) return q.Error("add member");
     return Status::Ok();
@@ -300,8 +300,8 @@ class SqliteStore final : public Store {
     return q.Error("mark read");
   }
 
-  Status React(std::string_view conv, int64_t seq, std::string_view user,
-               std::string_view emoji, bool on, int64_t ts) override {
+  Status React(std::string_view conv, int64_t seq, std::string_view user, std::string_view emoji,
+               bool on, int64_t ts) override {
     if (auto author = Author(conv, seq); !author.ok()) return author.status();
     Stmt q = Prepare(on ? "INSERT OR IGNORE INTO reactions (conv, seq, user, emoji, ts) "
                           "VALUES (?,?,?,?,?)"

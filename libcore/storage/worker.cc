@@ -58,8 +58,8 @@ void StorageWorker::CommitBatch(Batch& batch) {
     stats_.commits++;
     stats_.writes += batch.size();
   }
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                  .count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   size_t b = 0;
   while (b < Stats::kBuckets && ms >= Stats::kBucketsMs[b]) ++b;
   stats_.commit_hist[b]++;
@@ -73,9 +73,8 @@ void StorageWorker::WriterLoop() {
     Batch reads;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_writer_.wait(lock, [&] {
-        return stopping_ || !writes_.empty() || (!reader_ && !reads_.empty());
-      });
+      cv_writer_.wait(
+          lock, [&] { return stopping_ || !writes_.empty() || (!reader_ && !reads_.empty()); });
       if (writes_.empty() && (reader_ || reads_.empty())) {
         if (stopping_) return;
         continue;

@@ -1,6 +1,7 @@
 #include "e2e/server_process.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 namespace smartlink::testing {
 
@@ -28,8 +27,7 @@ std::string ReadAll(const std::string& path) {
 }
 
 // Runs argv, feeding `input` on stdin; returns stdout. Status in *exit_status.
-std::string Run(const std::vector<std::string>& argv, const std::string& input,
-                int* exit_status) {
+std::string Run(const std::vector<std::string>& argv, const std::string& input, int* exit_status) {
   int in_pipe[2], out_pipe[2];
   if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0) return "";
   pid_t pid = fork();
@@ -98,9 +96,9 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> arg
 bool ServerProcess::Launch() {
   std::string ready = tmp_->File("ready");
   unlink(ready.c_str());
-  std::vector<std::string> argv = {SLSERVER_PATH, "--listen",   "127.0.0.1:0", "--ready-file",
-                                   ready,         "--data",     data_dir_,     "--log-level",
-                                   "debug",       "--sync",     "normal"};
+  std::vector<std::string> argv = {SLSERVER_PATH, "--listen", "127.0.0.1:0", "--ready-file",
+                                   ready,         "--data",   data_dir_,     "--log-level",
+                                   "debug",       "--sync",   "normal"};
   argv.insert(argv.end(), args_.begin(), args_.end());
   std::string log_path = tmp_->File("server.log");
   pid_ = fork();

@@ -15,8 +15,8 @@ const char* AlgorithmName(Algorithm alg);
 
 // The claims SmartLink uses from a verified token.
 struct Claims {
-  std::string sub;               // the user id
-  std::optional<int64_t> exp;    // seconds since the epoch
+  std::string sub;             // the user id
+  std::optional<int64_t> exp;  // seconds since the epoch
   std::optional<int64_t> nbf;
 };
 
@@ -44,6 +44,7 @@ class JwtVerifier {
 
   Algorithm algorithm() const { return alg_; }
   void set_leeway_seconds(int64_t s) { leeway_s_ = s; }
+  int64_t leeway_seconds() const { return leeway_s_; }
 
  private:
   struct Key;
@@ -62,7 +63,6 @@ Result<std::string> SignWithPrivateKeyPem(Algorithm alg, std::string_view pem,
                                           std::string_view claims_json);
 
 // Builds and signs {"sub": user, "iat": now, "exp": now + ttl} with HS256.
-std::string MintToken(std::string_view secret, std::string_view user, int64_t now_s,
-                      int64_t ttl_s);
+std::string MintToken(std::string_view secret, std::string_view user, int64_t now_s, int64_t ttl_s);
 
 }  // namespace smartlink::auth

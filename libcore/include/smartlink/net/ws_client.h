@@ -4,13 +4,12 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "smartlink/util/status.h"
 
@@ -24,7 +23,7 @@ struct ClientOptions {
   std::string origin;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string subprotocol = "smartlink.v1";
-  std::string ca_file;  // verify wss:// against this CA instead of the system's
+  std::string ca_file;    // verify wss:// against this CA instead of the system's
   bool insecure = false;  // do not verify the server's certificate
   int64_t connect_timeout_ms = 10000;
   size_t max_message_bytes = 64 << 20;

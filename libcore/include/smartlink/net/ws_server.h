@@ -34,8 +34,7 @@ class WsServer {
   virtual ~WsServer() = default;
 
   // Checks the options (loads the TLS certificate and key) and prepares the endpoint.
-  static Result<std::unique_ptr<WsServer>> Create(const ServerOptions& options,
-                                                  server::LogFn log);
+  static Result<std::unique_ptr<WsServer>> Create(const ServerOptions& options, server::LogFn log);
 
   // The Transport the Hub sends through.
   virtual server::Transport& transport() = 0;

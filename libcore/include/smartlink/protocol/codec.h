@@ -201,11 +201,11 @@ struct LiveReact {
   std::string stream, emoji;
 };
 
-using Body = std::variant<Auth, Empty, RoomCreate, RoomJoin, RoomRef, MsgSend, MsgRef, MsgEdit,
-                          MsgReact, History, Search, Sync, Typing, PresenceSet, PresenceGet,
-                          Signal, FileBegin, FileChunk, FileEnd, FileGet, UserRef, MomentPost,
-                          MomentEdit, MomentRef, MomentLike, MomentComment, MomentFeed,
-                          LiveStart, LiveRef, LiveChat, LiveReact>;
+using Body =
+    std::variant<Auth, Empty, RoomCreate, RoomJoin, RoomRef, MsgSend, MsgRef, MsgEdit, MsgReact,
+                 History, Search, Sync, Typing, PresenceSet, PresenceGet, Signal, FileBegin,
+                 FileChunk, FileEnd, FileGet, UserRef, MomentPost, MomentEdit, MomentRef,
+                 MomentLike, MomentComment, MomentFeed, LiveStart, LiveRef, LiveChat, LiveReact>;
 
 // A decoded request. `id` is null when the client sent none.
 struct Request {

@@ -41,8 +41,8 @@ using LogFn = std::function<void(const char* level, const std::string& line)>;
 // Not thread-safe: every call happens on the server's event-loop thread.
 class Hub {
  public:
-  Hub(HubOptions options, const Clock& clock, storage::StorageWorker& storage,
-      Transport& transport, LogFn log);
+  Hub(HubOptions options, const Clock& clock, storage::StorageWorker& storage, Transport& transport,
+      LogFn log);
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;

@@ -32,8 +32,8 @@ inline FramePtr MakeFrame(std::string payload, bool binary = false) {
 
 // What the transport learned from a WebSocket handshake.
 struct HandshakeInfo {
-  std::string token;   // ?token= or Authorization: Bearer
-  std::string user;    // ?user= (open auth only)
+  std::string token;  // ?token= or Authorization: Bearer
+  std::string user;   // ?user= (open auth only)
   std::string origin;
   std::string remote;  // "ip:port"
   bool tls = false;
@@ -41,9 +41,9 @@ struct HandshakeInfo {
 
 struct HttpRequest {
   std::string method;
-  std::string path;                           // without the query
-  std::map<std::string, std::string> query;   // decoded parameters
-  std::map<std::string, std::string> headers; // lower-case names
+  std::string path;                            // without the query
+  std::map<std::string, std::string> query;    // decoded parameters
+  std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string remote;
 

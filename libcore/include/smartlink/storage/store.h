@@ -94,8 +94,7 @@ class Store {
   virtual Status DeleteMessage(std::string_view conv, int64_t seq, std::string_view user,
                                bool moderator) = 0;
   // Moves the read position forward (never back). Returns the position now stored.
-  virtual Result<int64_t> MarkRead(std::string_view conv, std::string_view user,
-                                   int64_t seq) = 0;
+  virtual Result<int64_t> MarkRead(std::string_view conv, std::string_view user, int64_t seq) = 0;
   // NotFound if the message does not exist or is deleted.
   virtual Status React(std::string_view conv, int64_t seq, std::string_view user,
                        std::string_view emoji, bool on, int64_t ts) = 0;
@@ -107,8 +106,7 @@ class Store {
   virtual Result<std::vector<ConvRecord>> LoadConvs() = 0;
   // Oldest first. With neither bound, the latest `limit` messages; with `after`, the first
   // `limit` after it; with only `before`, the latest `limit` before it.
-  virtual Result<std::vector<Message>> History(std::string_view conv,
-                                               std::optional<int64_t> before,
+  virtual Result<std::vector<Message>> History(std::string_view conv, std::optional<int64_t> before,
                                                std::optional<int64_t> after, int limit) = 0;
   // Full-text search over the conversations `user` belongs to (or just `conv`), newest first,
   // leaving out e2e rooms and deleted messages.

@@ -29,8 +29,8 @@ class StorageWorker {
   using Post = std::function<void(std::function<void()>)>;
 
   struct Options {
-    size_t max_batch = 1024;       // writes per transaction
-    size_t max_queue = 100000;     // queued jobs beyond which Write/Read refuse
+    size_t max_batch = 1024;    // writes per transaction
+    size_t max_queue = 100000;  // queued jobs beyond which Write/Read refuse
   };
 
   struct Stats {
@@ -157,10 +157,10 @@ class StorageWorker {
   std::condition_variable cv_writer_;
   std::condition_variable cv_reader_;
   std::condition_variable cv_idle_;
-  std::deque<std::unique_ptr<Job>> writes_;   // guarded by mu_
-  std::deque<std::unique_ptr<Job>> reads_;    // guarded by mu_
-  size_t in_flight_ = 0;                      // guarded by mu_: taken but not yet posted
-  bool stopping_ = false;                     // guarded by mu_
+  std::deque<std::unique_ptr<Job>> writes_;  // guarded by mu_
+  std::deque<std::unique_ptr<Job>> reads_;   // guarded by mu_
+  size_t in_flight_ = 0;                     // guarded by mu_: taken but not yet posted
+  bool stopping_ = false;                    // guarded by mu_
   std::thread writer_thread_;
   std::thread reader_thread_;
 };

@@ -10,7 +10,7 @@ namespace smartlink {
 class Clock {
  public:
   virtual ~Clock() = default;
-  virtual int64_t NowMs() const = 0;       // wall clock, ms since epoch
+  virtual int64_t NowMs() const = 0;        // wall clock, ms since epoch
   virtual int64_t MonotonicMs() const = 0;  // for deadlines and intervals
 };
 

@@ -18,9 +18,9 @@ std::string Base64UrlEncode(std::string_view bytes);
 // Strict: rejects padding, characters outside the URL alphabet and non-canonical endings.
 std::optional<std::string> Base64UrlDecode(std::string_view text);
 
-std::string Sha256(std::string_view bytes);  // 32 raw bytes
+std::string Sha256(std::string_view bytes);                           // 32 raw bytes
 std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw bytes
-std::string Hex(std::string_view bytes);     // lower-case
+std::string Hex(std::string_view bytes);                              // lower-case
 std::optional<std::string> Unhex(std::string_view hex);
 
 // Constant-time comparison of equal-length secrets (false if the lengths differ).

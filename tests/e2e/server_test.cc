@@ -1,0 +1,202 @@
+// The server process: TLS, start-up refusals, /health, SIGTERM, and durability across kill -9.
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+#include <random>
+#include <thread>
+
+#include "e2e/server_process.h"
+#include "e2e/test_certs.h"
+
+namespace smartlink::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+// Runs slserver with `args` expecting it to refuse to start; returns its stderr.
+std::string StartupError(const std::string& args, int* exit_code) {
+  TempDir dir;
+  std::string cmd = std::string(SLSERVER_PATH) + " --data " + dir.File("data") + " " + args +
+                    " 2>" + dir.File("err") + " >/dev/null";
+  int status = system(cmd.c_str());
+  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  FILE* f = fopen(dir.File("err").c_str(), "r");
+  std::string out;
+  if (f) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    fclose(f);
+  }
+  return out;
+}
+
+TEST(Server, ChatOverWss) {
+  TempDir dir;
+  Certificate cert = MakeSelfSignedCert();
+  WriteFile(dir.File("cert.pem"), cert.cert_pem);
+  WriteFile(dir.File("key.pem"), cert.key_pem);
+  auto server =
+      ServerProcess::Start({"--tls-cert", dir.File("cert.pem"), "--tls-key", dir.File("key.pem")});
+  ASSERT_TRUE(server);
+  ASSERT_EQ(0u, server->url().rfind("wss://127.0.0.1:", 0)) << server->url();
+  // Verified against the generated certificate as CA.
+  net::ClientOptions verified;
+  verified.ca_file = dir.File("cert.pem");
+  auto alice = Login(*server, "alice", verified);
+  auto bob = Login(*server, "bob");
+  ASSERT_TRUE(alice && bob);
+  alice->Request({{"type", "room.create"}, {"room", "secure"}});
+  bob->Request({{"type", "room.join"}, {"room", "secure"}});
+  Json r = alice->Request({{"type", "msg.send"}, {"to", "#secure"}, {"text", "over tls"}});
+  EXPECT_EQ("ok", r["type"]);
+  EXPECT_EQ("over tls", bob->WaitForType("msg")["text"]);
+  Json d = bob->Request({{"type", "msg.send"}, {"to", "@alice"}, {"text", "dm over tls"}});
+  EXPECT_EQ("@alice,bob", d["conv"]);
+  Json dm = alice->WaitFor([](const Json& j) { return j.value("conv", "") == "@alice,bob"; });
+  EXPECT_EQ("dm over tls", dm["text"]);
+  // HTTPS on the same port.
+  HttpResult h = HttpRequest(server->http_url(), "GET", "/health");
+  EXPECT_EQ(200, h.status);
+  // A client that verifies against the system CAs refuses the self-signed certificate.
+  net::ClientOptions strict;
+  strict.url = server->ws_url();
+  EXPECT_FALSE(net::BlockingClient::Connect(strict).ok());
+}
+
+TEST(Server, RefusesBadCertificateShortSecretAndPortInUse) {
+  TempDir dir;
+  WriteFile(dir.File("junk.pem"), "not a certificate\n");
+  int code = 0;
+  std::string err = StartupError("--listen 127.0.0.1:0 --tls-cert " + dir.File("junk.pem") +
+                                     " --tls-key " + dir.File("junk.pem"),
+                                 &code);
+  EXPECT_EQ(1, code);
+  EXPECT_NE(std::string::npos, err.find("certificate")) << err;
+
+  err = StartupError("--listen 127.0.0.1:0 --jwt-secret short", &code);
+  EXPECT_EQ(1, code);
+  EXPECT_NE(std::string::npos, err.find("32")) << err;
+
+  auto server = ServerProcess::Start();
+  ASSERT_TRUE(server);
+  std::string port = server->url().substr(server->url().rfind(':') + 1);
+  err = StartupError("--listen 127.0.0.1:" + port, &code);
+  EXPECT_EQ(1, code);
+  EXPECT_NE(std::string::npos, err.find("in use")) << err;
+
+  err = StartupError("--listen nonsense", &code);
+  EXPECT_NE(0, code);
+}
+
+TEST(Server, HealthReportsVersionAndStorage) {
+  auto server = ServerProcess::Start();
+  ASSERT_TRUE(server);
+  auto c = Login(*server, "alice");
+  HttpResult h = HttpRequest(server->http_url(), "GET", "/health");
+  ASSERT_EQ(200, h.status);
+  Json body = Json::parse(h.body);
+  EXPECT_EQ("ok", body["status"]);
+  EXPECT_EQ("ok", body["storage"]);
+  EXPECT_EQ(1, body["connections"]);
+  EXPECT_TRUE(body.contains("version"));
+  EXPECT_TRUE(body.contains("uptime_s"));
+  EXPECT_EQ(404, HttpRequest(server->http_url(), "GET", "/nope").status);
+}
+
+TEST(Server, SigtermClosesSessionsWith1001AndExitsZero) {
+  auto server = ServerProcess::Start();
+  ASSERT_TRUE(server);
+  auto alice = Login(*server, "alice");
+  ASSERT_TRUE(alice);
+  alice->Request({{"type", "room.create"}, {"room", "r"}});
+  // Pipelined sends right before the signal are still acknowledged.
+  for (int i = 0; i < 20; ++i) {
+    alice->Send({{"type", "msg.send"}, {"id", i}, {"to", "#r"}, {"text", std::to_string(i)}});
+  }
+  // Once the ping is answered the server has read every send before it.
+  ASSERT_EQ("pong", alice->Request({{"type", "ping"}, {"id", "p"}})["type"]);
+  EXPECT_EQ(0, server->Stop(SIGTERM));
+  int acks = 0;
+  for (const Json& e : alice->Drain(200)) acks += e.value("type", "") == "ok" && e.contains("seq");
+  EXPECT_EQ(1001, alice->WaitClosed(3000));
+  EXPECT_EQ(20, acks);
+}
+
+// Every acknowledged message survives kill -9: senders pipeline messages, the server is
+// killed at a random moment, and after a restart history holds every acked seq exactly once.
+TEST(Server, AcknowledgedMessagesSurviveKill9) {
+  auto server = ServerProcess::Start({"--sync", "full"});
+  ASSERT_TRUE(server);
+  auto owner = Login(*server, "owner");
+  ASSERT_TRUE(owner);
+  for (const char* room : {"r1", "r2"}) {
+    ASSERT_EQ("ok", owner->Request({{"type", "room.create"}, {"room", room}})["type"]);
+  }
+  owner.reset();
+  std::mt19937 rng(std::random_device{}());
+  std::vector<std::unique_ptr<net::BlockingClient>> senders;
+  for (int s = 0; s < 3; ++s) {
+    senders.push_back(Login(*server, "sender" + std::to_string(s)));
+    ASSERT_TRUE(senders.back());
+    for (const char* room : {"r1", "r2"}) {
+      senders.back()->Request({{"type", "room.join"}, {"room", room}});
+    }
+  }
+  for (int i = 0; i < 300; ++i) {
+    for (size_t s = 0; s < senders.size(); ++s) {
+      std::string room = (i % 2) ? "#r1" : "#r2";
+      senders[s]->Send({{"type", "msg.send"},
+                        {"id", i},
+                        {"to", room},
+                        {"text", "s" + std::to_string(s) + "-" + std::to_string(i)}});
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 150));
+  server->Stop(SIGKILL);
+  // Acknowledged: conv -> seq -> text.
+  std::map<std::string, std::map<int64_t, std::string>> acked;
+  size_t total = 0;
+  for (size_t s = 0; s < senders.size(); ++s) {
+    for (const Json& e : senders[s]->Drain(100)) {
+      if (e.value("type", "") != "ok" || !e.contains("seq")) continue;
+      int i = e["re"];
+      std::string text = "s" + std::to_string(s) + "-" + std::to_string(i);
+      acked[e["conv"]][e["seq"]] = text;
+      ++total;
+    }
+  }
+  senders.clear();
+  ASSERT_TRUE(server->Restart());
+  auto reader = Login(*server, "sender0");
+  ASSERT_TRUE(reader);
+  for (const auto& [conv, msgs] : acked) {
+    std::map<int64_t, std::string> stored;
+    int64_t after = 0;
+    for (;;) {
+      Json h =
+          reader->Request({{"type", "history"}, {"conv", conv}, {"after", after}, {"limit", 200}});
+      ASSERT_EQ("ok", h["type"]);
+      if (h["messages"].empty()) break;
+      for (const Json& m : h["messages"]) {
+        EXPECT_EQ(after + 1, m["seq"]) << "gap in " << conv;
+        after = m["seq"];
+        EXPECT_TRUE(stored.emplace(after, m["text"]).second) << "duplicate seq";
+      }
+    }
+    for (const auto& [seq, text] : msgs) {
+      auto it = stored.find(seq);
+      ASSERT_NE(it, stored.end()) << conv << " lost acknowledged seq " << seq;
+      EXPECT_EQ(text, it->second);
+    }
+  }
+  RecordProperty("acknowledged", static_cast<int>(total));
+}
+
+}  // namespace
+}  // namespace smartlink::testing
