@@ -137,14 +137,7 @@ void Hub::OnClose(ConnId id) {
   auto it = h.conns.find(id);
   if (it == h.conns.end()) return;
   Impl::Conn& c = it->second;
-  if (c.authed()) {
-    bool last = h.state.RemoveSession(c.user, id);
-    if (last) {
-      state::User& u = h.state.GetUser(c.user);
-      u.last_seen = h.clock.NowMs();
-      u.status = "offline";
-    }
-  }
+  if (c.authed()) h.SessionEnded(c);
   h.conns.erase(it);
 }
 
@@ -157,9 +150,11 @@ void Hub::OnTick() {
     Impl::Conn* c = h.Find(id);
     if (c && !c->authed() && !c->closing) h.CloseConn(*c, 4001, "not authenticated in time");
   }
+  h.ExpireTyping(now);
   // Token expiry and idle connections: a scan a second is plenty.
   if (now - h.last_idle_scan_ms < 1000) return;
   h.last_idle_scan_ms = now;
+  h.ExpireCalls(now);
   int64_t wall = h.clock.NowMs();
   for (auto& [id, c] : h.conns) {
     if (c.closing) continue;
@@ -237,9 +232,10 @@ void Hub::Impl::Authenticate(Conn& c, const std::string& user, std::optional<int
   c.session = crypto::RandomHex(8);
   if (exp_s) c.expires_ms = (*exp_s + (opt.verifier ? opt.verifier->leeway_seconds() : 0)) * 1000;
   bool first = state.AddSession(user, c.id);
+  state::User& u = state.GetUser(user);
   if (first) {
-    state::User& u = state.GetUser(user);
-    if (u.status == "offline") u.status = "online";
+    u.status = "online";
+    u.last_seen = clock.NowMs();
   }
   Json w = {{"user", user},
             {"session", c.session},
@@ -247,6 +243,7 @@ void Hub::Impl::Authenticate(Conn& c, const std::string& user, std::optional<int
             {"limits", Limits()}};
   if (!id.is_null()) w["re"] = id;
   SendRaw(c, protocol::EncodeEvent("welcome", std::move(w)), "welcome");
+  if (first) PresenceChanged(user, c.id);
 }
 
 void Hub::Impl::HandleAuth(Conn& c, const Request& req) {
@@ -312,6 +309,14 @@ void Hub::Impl::Dispatch(Conn& c, const Request& req) {
       return Search(c, req);
     case Op::kSync:
       return Sync(c, req);
+    case Op::kPresenceSet:
+      return PresenceSet(c, req);
+    case Op::kPresenceGet:
+      return PresenceGet(c, req);
+    case Op::kTyping:
+      return TypingReq(c, req);
+    case Op::kSignal:
+      return SignalReq(c, req);
     default:
       Error(c, req.id,
             Status::Unavailable(std::string(protocol::OpName(req.op)) +

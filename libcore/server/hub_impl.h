@@ -59,6 +59,15 @@ struct Hub::Impl {
     bool authed() const { return !user.empty(); }
   };
 
+  // A call between two users, kept from the offer until hangup (or until it rings out), so
+  // that a second answer gets `conflict` and later signals reach the sessions in the call.
+  struct Call {
+    std::string caller, callee;
+    ConnId caller_conn = 0;
+    ConnId callee_conn = 0;  // the session that answered; 0 while ringing
+    int64_t started_ms = 0;
+  };
+
   Impl(HubOptions o, const Clock& c, storage::StorageWorker& s, Transport& t, LogFn l)
       : opt(std::move(o)), clock(c), storage(s), transport(t), log(std::move(l)) {}
 
@@ -74,6 +83,13 @@ struct Hub::Impl {
   int64_t started_ms = 0;
   int64_t last_idle_scan_ms = 0;
   HubMetrics metrics;
+  // Typing indicators: (conv, user) -> when it lapses (monotonic ms) and when it was relayed.
+  struct Typing {
+    int64_t expires_ms = 0;
+    int64_t relayed_ms = 0;
+  };
+  std::map<std::pair<std::string, std::string>, Typing> typing;
+  std::unordered_map<std::string, Call> calls;  // by call_id
 
   // --- hub.cc: connections, sessions, dispatch, HTTP ---
   Conn* Find(ConnId id);
@@ -119,6 +135,19 @@ struct Hub::Impl {
   void StartCatchUp(Conn& c, const std::string& conv, int64_t since);
   void FetchCatchUp(ConnId id, const std::string& conv, int64_t after, int64_t upto);
   void FinishCatchUp(Conn& c, const std::string& conv, int64_t upto);
+
+  // --- hub_signals.cc: presence, typing, call signaling ---
+  void PresenceChanged(const std::string& user, ConnId except);
+  void PresenceSet(Conn& c, const Request& req);
+  void PresenceGet(Conn& c, const Request& req);
+  void TypingReq(Conn& c, const Request& req);
+  void StopTyping(const std::string& conv, const std::string& user);
+  void ExpireTyping(int64_t now);
+  void SignalReq(Conn& c, const Request& req);
+  void EndCallsOf(Conn& c);
+  void ExpireCalls(int64_t now);
+  // A session ended: its user may have gone offline.
+  void SessionEnded(Conn& c);
 
   // --- hub_http.cc ---
   void Http(HttpRequest request, HttpResponder respond);
