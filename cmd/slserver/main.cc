@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <vector>
 
 #include "options.h"
 #include "smartlink/auth/jwt.h"
@@ -94,6 +96,17 @@ bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
   if (v > 65535) return false;
   *port = static_cast<uint16_t>(v);
   return true;
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    size_t b = item.find_first_not_of(' '), e = item.find_last_not_of(' ');
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
 }
 
 bool IsLoopback(const std::string& host) {
@@ -198,6 +211,22 @@ int Serve(Options o) {
   }
   if (!auth_timeout || *auth_timeout < 100) return Fail("--auth-timeout must be a duration");
   if (!idle_timeout || *idle_timeout < 1000) return Fail("--idle-timeout must be 1s or more");
+  auto max_file = smartlink::ParseBytes(o.max_file);
+  auto file_ttl = smartlink::ParseDurationMs(o.file_ttl);
+  if (!max_file) return Fail("--max-file must be a size such as 100MiB");
+  if (!file_ttl) return Fail("--file-ttl must be a duration such as 30d (0: never)");
+  std::string admin_key = o.admin_key;
+  if (!o.admin_key_file.empty()) {
+    auto k = ReadFile(o.admin_key_file);
+    if (!k.ok()) return Fail(k.status().message());
+    admin_key = *k;
+    while (!admin_key.empty() && (admin_key.back() == '\n' || admin_key.back() == '\r')) {
+      admin_key.pop_back();
+    }
+  }
+  if (!admin_key.empty() && admin_key.size() < 16) {
+    return Fail("the admin key must be at least 16 bytes");
+  }
   net.max_frame_bytes = static_cast<size_t>(*max_frame);
   net.tls_cert = o.tls_cert;
   net.tls_key = o.tls_key;
@@ -228,6 +257,15 @@ int Serve(Options o) {
   hub_opt.auth_timeout_ms = *auth_timeout;
   hub_opt.idle_timeout_ms = *idle_timeout;
   hub_opt.max_frame_bytes = net.max_frame_bytes;
+  hub_opt.data_dir = o.data;
+  hub_opt.max_file_bytes = *max_file;
+  hub_opt.file_types = SplitList(o.file_types);
+  hub_opt.file_ttl_ms = *file_ttl;
+  hub_opt.allowed_origins = SplitList(o.allowed_origins);
+  hub_opt.admin_key = admin_key;
+  // A chunk must fit in a frame with its JSON envelope (base64 grows it by a third).
+  hub_opt.chunk_size = std::min<size_t>(256 << 10, net.max_frame_bytes / 2);
+  hub_opt.codec.max_chunk_bytes = hub_opt.chunk_size;
   smartlink::server::Hub hub(hub_opt, clock, storage, srv.transport(), log);
   if (Status s = hub.Load(); !s.ok()) return Fail("cannot load " + db_path + ": " + s.message());
   srv.set_hub(&hub);

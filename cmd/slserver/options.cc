@@ -44,6 +44,23 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
       ->envname("SL_AUTH_TIMEOUT");
   app.add_option("--idle-timeout", o.idle_timeout, "Close connections silent for longer than")
       ->envname("SL_IDLE_TIMEOUT");
+  app.add_option("--allowed-origins", o.allowed_origins,
+                 "Comma-separated origins browsers may connect from (HTTP 403 otherwise; "
+                 "empty: any) and that get CORS headers")
+      ->envname("SL_ALLOWED_ORIGINS");
+  app.add_option("--admin-key", o.admin_key,
+                 "Key for the backend's HTTP API (publish, notify, disconnect, server stats)")
+      ->envname("SL_ADMIN_KEY");
+  app.add_option("--admin-key-file", o.admin_key_file, "File holding the admin key")
+      ->envname("SL_ADMIN_KEY_FILE");
+  app.add_option("--max-file", o.max_file, "Largest file accepted (too_large)")
+      ->envname("SL_MAX_FILE");
+  app.add_option("--file-types", o.file_types,
+                 "Comma-separated MIME types accepted for files, such as image/*,text/plain "
+                 "(empty: any)")
+      ->envname("SL_FILE_TYPES");
+  app.add_option("--file-ttl", o.file_ttl, "Files expire this long after upload (0: never)")
+      ->envname("SL_FILE_TTL");
 
   CLI::App* token = app.add_subcommand("token", "Print an HS256 token signed with the secret");
   token->add_option("--user", o.token_user, "User id (the token's sub)")->required();

@@ -25,6 +25,12 @@ struct Options {
   std::string max_text = "4000";
   std::string auth_timeout = "10s";
   std::string idle_timeout = "120s";
+  std::string allowed_origins;  // comma-separated
+  std::string admin_key;
+  std::string admin_key_file;
+  std::string max_file = "100MiB";
+  std::string file_types;  // comma-separated MIME types, "image/*"; empty: any
+  std::string file_ttl = "30d";
 
   // `slserver token`
   std::string token_user;

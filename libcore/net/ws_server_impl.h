@@ -133,6 +133,10 @@ class ServerImpl final : public WsServer, public server::Transport {
   }
 
   void After(int64_t delay_ms, std::function<void()> fn) override {
+    if (delay_ms <= 0) {
+      asio::post(io_, std::move(fn));
+      return;
+    }
     auto timer = std::make_shared<asio::steady_timer>(io_);
     timer->expires_after(std::chrono::milliseconds(delay_ms));
     timer->async_wait([timer, fn = std::move(fn)](const asio::error_code& ec) {
@@ -211,6 +215,11 @@ class ServerImpl final : public WsServer, public server::Transport {
     if (path != "/ws" && path != "/") {
       con->set_status(websocketpp::http::status_code::not_found);
       con->set_body("WebSocket endpoint is /ws\n");
+      return false;
+    }
+    if (hub_ && !hub_->AcceptOrigin(con->get_request_header("Origin"))) {
+      con->set_status(websocketpp::http::status_code::forbidden);
+      con->set_body("origin not allowed\n");
       return false;
     }
     for (const auto& p : con->get_requested_subprotocols()) {

@@ -389,14 +389,18 @@ Status DecodeBody(Op op, const Json& obj, const CodecLimits& lim, Body* body) {
     }
     case Op::kFileBegin: {
       FileBegin b;
-      f.Target("to", &b.to);
-      if (f.NonEmpty("name", &b.name, kMaxFileName) && !IsValidFileName(b.name)) {
+      if (f.Str("file_id", &b.file_id, 64, true) && !IsFileId(b.file_id)) {
+        f.Bad("file_id", "is invalid");
+      }
+      bool resume = !b.file_id.empty();
+      if (!resume || f.Raw("to", true)) f.Target("to", &b.to);
+      if (f.NonEmpty("name", &b.name, kMaxFileName, resume) && !IsValidFileName(b.name)) {
         f.Bad("name", "must not be . or .. or hold slashes or control characters");
       }
-      if (f.Str("mime", &b.mime, kMaxMime) && !IsValidMime(b.mime)) {
+      if (f.Str("mime", &b.mime, kMaxMime, resume) && !IsValidMime(b.mime)) {
         f.Bad("mime", "must be a MIME type such as text/plain");
       }
-      f.Int("size", &b.size, 0);
+      f.Int("size", &b.size, 0, resume);
       *body = std::move(b);
       break;
     }

@@ -21,7 +21,12 @@ Status Hub::Load() {
     std::vector<storage::RoomRecord> rooms;
     std::vector<storage::MemberRecord> members;
     std::vector<storage::ConvRecord> convs;
+    std::vector<std::pair<std::string, std::string>> follows;
+    int64_t files = 0;
   };
+  if (!impl_->opt.data_dir.empty()) {
+    if (Status s = impl_->PrepareFileDirs(); !s.ok()) return s;
+  }
   auto snap = impl_->storage.Call<Snapshot>([](storage::Store& s) -> Result<Snapshot> {
     Snapshot out;
     auto rooms = s.LoadRooms();
@@ -30,17 +35,29 @@ Status Hub::Load() {
     if (!members.ok()) return members.status();
     auto convs = s.LoadConvs();
     if (!convs.ok()) return convs.status();
+    auto follows = s.LoadFollows();
+    if (!follows.ok()) return follows.status();
+    auto stats = s.GetStats("");
+    if (!stats.ok()) return stats.status();
     out.rooms = std::move(*rooms);
     out.members = std::move(*members);
     out.convs = std::move(*convs);
+    out.follows = std::move(*follows);
+    out.files = stats->files;
     return out;
   });
   if (!snap.ok()) return snap.status();
   size_t rooms = snap->rooms.size();
+  for (const auto& [follower, followee] : snap->follows) {
+    impl_->followers[followee].insert(follower);
+  }
+  impl_->files_stored = snap->files;
   impl_->state.Load(std::move(snap->rooms), std::move(snap->members), std::move(snap->convs));
   impl_->log("info", "loaded " + std::to_string(rooms) + " rooms");
   return Status::Ok();
 }
+
+bool Hub::AcceptOrigin(const std::string& origin) const { return impl_->OriginAllowed(origin); }
 
 size_t Hub::connections() const { return impl_->conns.size(); }
 size_t Hub::sessions() const {
@@ -125,6 +142,8 @@ void Hub::OnBinary(ConnId id, std::string_view data) {
     h.Error(*c, d.request.id, Status::Unauthenticated("authenticate first"));
     return;
   }
+  h.metrics.requests[static_cast<size_t>(d.request.op)]++;
+  c->prefers_binary = true;  // answer this client's file.get with binary frames
   h.Dispatch(*c, d.request);
 }
 
@@ -138,6 +157,7 @@ void Hub::OnClose(ConnId id) {
   if (it == h.conns.end()) return;
   Impl::Conn& c = it->second;
   if (c.authed()) h.SessionEnded(c);
+  h.LeaveStreams(id);
   h.conns.erase(it);
 }
 
@@ -151,6 +171,11 @@ void Hub::OnTick() {
     if (c && !c->authed() && !c->closing) h.CloseConn(*c, 4001, "not authenticated in time");
   }
   h.ExpireTyping(now);
+  h.TickStreams(now);
+  if (now - h.last_sweep_ms >= 60000) {
+    h.last_sweep_ms = now;
+    h.SweepFiles(now);
+  }
   // Token expiry and idle connections: a scan a second is plenty.
   if (now - h.last_idle_scan_ms < 1000) return;
   h.last_idle_scan_ms = now;
@@ -243,7 +268,10 @@ void Hub::Impl::Authenticate(Conn& c, const std::string& user, std::optional<int
             {"limits", Limits()}};
   if (!id.is_null()) w["re"] = id;
   SendRaw(c, protocol::EncodeEvent("welcome", std::move(w)), "welcome");
-  if (first) PresenceChanged(user, c.id);
+  if (first) {
+    PresenceChanged(user, c.id);
+    DeliverPending(user);
+  }
 }
 
 void Hub::Impl::HandleAuth(Conn& c, const Request& req) {
@@ -317,11 +345,34 @@ void Hub::Impl::Dispatch(Conn& c, const Request& req) {
       return TypingReq(c, req);
     case Op::kSignal:
       return SignalReq(c, req);
-    default:
-      Error(c, req.id,
-            Status::Unavailable(std::string(protocol::OpName(req.op)) +
-                                " is not available on this server yet"));
-      return;
+    case Op::kFileBegin:
+      return FileBegin(c, req);
+    case Op::kFileChunk:
+      return FileChunk(c, req);
+    case Op::kFileEnd:
+      return FileEnd(c, req);
+    case Op::kFileGet:
+      return FileGet(c, req);
+    case Op::kFollow:
+    case Op::kUnfollow:
+      return FollowReq(c, req);
+    case Op::kMomentPost:
+      return MomentPost(c, req);
+    case Op::kMomentEdit:
+    case Op::kMomentDelete:
+      return MomentChange(c, req);
+    case Op::kMomentLike:
+    case Op::kMomentComment:
+      return MomentReact(c, req);
+    case Op::kMomentFeed:
+      return MomentFeed(c, req);
+    case Op::kLiveStart:
+    case Op::kLiveEnd:
+    case Op::kLiveJoin:
+    case Op::kLiveLeave:
+    case Op::kLiveChat:
+    case Op::kLiveReact:
+      return LiveReq(c, req);
   }
 }
 

@@ -1,5 +1,7 @@
 // The HTTP side of the port: /health and /metrics.
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
 #include <sstream>
 
@@ -23,7 +25,76 @@ HttpResponse ErrorResponse(int status, const Status& s) {
 
 }  // namespace
 
+bool Hub::Impl::OriginAllowed(const std::string& origin) const {
+  if (origin.empty() || opt.allowed_origins.empty()) return true;
+  for (const std::string& o : opt.allowed_origins) {
+    if (o == "*") return true;
+    if (o.size() == origin.size() &&
+        std::equal(o.begin(), o.end(), origin.begin(), [](char a, char b) {
+          return tolower(static_cast<unsigned char>(a)) == tolower(static_cast<unsigned char>(b));
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void Hub::Impl::Http(HttpRequest req, HttpResponder respond) {
+  bool api = req.path.rfind("/api/v1/", 0) == 0;
+  bool files = req.path.rfind("/files/", 0) == 0;
+  std::string origin = req.Header("origin");
+  if ((api || files) && !origin.empty()) {
+    // CORS: browsers on allowed origins may call the API with a bearer token.
+    bool allowed = OriginAllowed(origin);
+    if (req.method == "OPTIONS") {
+      HttpResponse r;
+      r.status = allowed ? 204 : 403;
+      r.content_type = "text/plain";
+      if (allowed) {
+        r.headers = {{"Access-Control-Allow-Origin", origin},
+                     {"Vary", "Origin"},
+                     {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+                     {"Access-Control-Allow-Headers", "Authorization, Content-Type"},
+                     {"Access-Control-Max-Age", "600"}};
+      }
+      respond(std::move(r));
+      return;
+    }
+    if (allowed) {
+      respond = [respond, origin](HttpResponse r) {
+        r.headers.emplace_back("Access-Control-Allow-Origin", origin);
+        r.headers.emplace_back("Vary", "Origin");
+        respond(std::move(r));
+      };
+    }
+  }
+  if (api) {
+    Api(req, std::move(respond));
+    return;
+  }
+  if (files) {
+    if (req.method != "GET") {
+      respond(ErrorResponse(405, Status::BadRequest("use GET")));
+      return;
+    }
+    auto caller = HttpAuth(req);
+    if (!caller.ok() || caller->admin) {
+      respond(ErrorResponse(
+          401, caller.ok() ? Status::Unauthenticated("send a user's token") : caller.status()));
+      return;
+    }
+    std::string file_id = req.path.substr(7);
+    bool valid = !file_id.empty() && file_id.size() <= 64 &&
+                 std::all_of(file_id.begin(), file_id.end(), [](char ch) {
+                   return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+                 });
+    if (!valid) {
+      respond(ErrorResponse(404, Status::NotFound("no such file")));
+      return;
+    }
+    HttpFile(caller->user, file_id, std::move(respond));
+    return;
+  }
   if (req.path == "/health") {
     if (req.method != "GET" && req.method != "HEAD") {
       respond(ErrorResponse(405, Status::BadRequest("use GET")));
@@ -108,6 +179,15 @@ std::string Hub::Impl::MetricsText() const {
   for (const auto& [code, n] : metrics.errors) {
     o << "smartlink_errors_total{code=\"" << code << "\"} " << n << '\n';
   }
+
+  size_t queued_bytes = 0;
+  for (const auto& [id, c] : conns) queued_bytes += transport.BufferedBytes(id);
+  gauge("smartlink_send_queue_bytes", "Bytes queued to clients and not yet written.",
+        static_cast<double>(queued_bytes));
+  gauge("smartlink_files_stored", "Files stored.", static_cast<double>(files_stored));
+  gauge("smartlink_uploads", "Uploads in progress.", static_cast<double>(uploads.size()));
+  gauge("smartlink_live_streams", "Live streams.", static_cast<double>(streams.size()));
+  gauge("smartlink_calls", "Calls ringing or in progress.", static_cast<double>(calls.size()));
 
   const auto& st = storage.stats();
   gauge("smartlink_storage_queue", "Storage jobs waiting.", static_cast<double>(st.queue_depth));

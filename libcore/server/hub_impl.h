@@ -17,6 +17,7 @@
 #include "smartlink/server/hub.h"
 #include "smartlink/state/chat_state.h"
 #include "smartlink/storage/worker.h"
+#include "smartlink/util/crypto.h"
 
 namespace smartlink::server {
 
@@ -56,7 +57,41 @@ struct Hub::Impl {
     std::optional<int64_t> expires_ms;  // token expiry
     bool closing = false;
     std::unordered_map<std::string, CatchUp> catching_up;
+    // file.get streams in progress, sent as the socket drains.
+    struct Download {
+      std::string file_id;
+      std::string path;
+      int64_t size = 0;
+      int64_t offset = 0;
+      bool binary = false;
+    };
+    std::deque<Download> downloads;
+    bool pump_scheduled = false;
+    bool prefers_binary = false;  // uploaded with binary frames: answer file.get in binary
     bool authed() const { return !user.empty(); }
+  };
+
+  // An upload between file.begin and file.end. It belongs to the user, not the connection,
+  // so it can be resumed after a reconnect.
+  // A live stream: in memory only.
+  struct Stream {
+    std::string name, title, host;
+    std::map<ConnId, std::string> viewers;  // viewer session -> user
+    int64_t started_ms = 0;
+    int64_t host_gone_ms = 0;  // when the host's last session ended; 0 while online
+    bool count_dirty = false;
+    int64_t last_count_ms = 0;
+    size_t last_count_sent = 0;
+  };
+
+  struct Upload {
+    std::string user, conv, name, mime;
+    int64_t size = 0;
+    int64_t received = 0;
+    std::string tmp_path;
+    int fd = -1;
+    std::shared_ptr<crypto::Sha256Stream> sha;
+    int64_t last_ms = 0;
   };
 
   // A call between two users, kept from the offer until hangup (or until it rings out), so
@@ -89,7 +124,13 @@ struct Hub::Impl {
     int64_t relayed_ms = 0;
   };
   std::map<std::pair<std::string, std::string>, Typing> typing;
-  std::unordered_map<std::string, Call> calls;  // by call_id
+  std::unordered_map<std::string, Call> calls;      // by call_id
+  std::unordered_map<std::string, Upload> uploads;  // by file_id
+  int64_t files_stored = 0;
+  std::unordered_map<std::string, Stream> streams;
+  std::unordered_map<std::string, int64_t> notified_upto;            // last notification id sent
+  std::unordered_map<std::string, std::set<std::string>> followers;  // followee -> followers
+  int64_t last_sweep_ms = 0;
 
   // --- hub.cc: connections, sessions, dispatch, HTTP ---
   Conn* Find(ConnId id);
@@ -122,6 +163,26 @@ struct Hub::Impl {
   void RoomList(Conn& c, const Request& req);
 
   // --- hub_messages.cc ---
+  // The outcome of an operation: the fields of its `ok`, or an error. Shared by the
+  // WebSocket handlers (ReplyTo) and the HTTP API.
+  using Completion = std::function<void(Result<Json>)>;
+  // Runs inside the message's transaction before it is appended (attach a file, ...).
+  using PreWrite = std::function<Status(storage::Store&, storage::NewMessage&)>;
+  Completion ReplyTo(ConnId id, const Request& req);
+  Status CheckSend(const std::string& user, const ConvId& conv,
+                   const std::optional<int64_t>& reply_to);
+  storage::NewMessage NewMessageFor(const std::string& from, const ConvId& conv,
+                                    const std::string& text);
+  // Stores the message, answers `done`, then delivers it to every member's sessions.
+  void PostMessage(storage::NewMessage nm, const ConvId& conv, PreWrite before, Completion done);
+  // Applies a write, replies to the request, then broadcasts `type` with `event`.
+  void WriteThenBroadcast(ConnId id, const Request& req, const ConvId& conv,
+                          std::function<Status(storage::Store&)> apply, const char* type,
+                          Json event);
+  void MarkRead(const std::string& user, const ConvId& conv, int64_t seq, Completion done);
+  void ReadHistory(const std::string& user, const protocol::History& h, Completion done);
+  void ReadConvs(const std::string& user, Completion done);
+  void ReadSearch(const std::string& user, const protocol::Search& q, Completion done);
   void MsgSend(Conn& c, const Request& req);
   void MsgEdit(Conn& c, const Request& req);
   void MsgDelete(Conn& c, const Request& req);
@@ -149,12 +210,71 @@ struct Hub::Impl {
   // A session ended: its user may have gone offline.
   void SessionEnded(Conn& c);
 
+  // --- hub_files.cc ---
+  std::string FilesDir() const { return opt.data_dir + "/files"; }
+  std::string ContentPath(const std::string& sha256_hex) const;
+  bool MimeAllowed(const std::string& mime) const;
+  Status PrepareFileDirs();
+  void FileBegin(Conn& c, const Request& req);
+  void FileChunk(Conn& c, const Request& req);
+  void FileEnd(Conn& c, const Request& req);
+  void FileGet(Conn& c, const Request& req);
+  void PumpDownloads(ConnId id);
+  void DropUpload(const std::string& file_id);
+  void SweepFiles(int64_t now);
+  // GET /files/<id>
+  void HttpFile(const std::string& user, const std::string& file_id, HttpResponder respond);
+
+  // --- hub_notify.cc: notifications ---
+  // Stores a notification and delivers it now (user online) or at their next session.
+  void Notify(const std::string& user, const std::string& kind, const std::string& title,
+              const std::string& body, Json data, Completion done = nullptr);
+  void NotifyMentions(const protocol::Message& msg, const ConvId& conv);
+  void DeliverPending(const std::string& user);
+  void SendNotification(const storage::NotificationRecord& n);
+
+  // --- hub_moments.cc ---
+  // Sends to the author's sessions and every follower's.
+  void ToFollowers(const std::string& author, const FramePtr& frame, const char* type);
+  void FollowReq(Conn& c, const Request& req);  // follow and unfollow
+  void MomentPost(Conn& c, const Request& req);
+  void MomentChange(Conn& c, const Request& req);  // edit and delete
+  void MomentReact(Conn& c, const Request& req);   // like and comment
+  void MomentFeed(Conn& c, const Request& req);
+
+  // --- hub_live.cc ---
+  size_t ViewerCount(const Stream& s) const;
+  void ToStream(const Stream& s, const FramePtr& frame, const char* type);
+  void EndStream(const std::string& name, const std::string& why);
+  void LiveReq(Conn& c, const Request& req);
+  void TickStreams(int64_t now);
+  void LeaveStreams(ConnId id);
+
+  // --- hub_api.cc: the REST API under /api/v1/ ---
+  struct HttpCaller {
+    std::string user;  // empty for the admin
+    bool admin = false;
+  };
+  Result<HttpCaller> HttpAuth(const HttpRequest& req) const;
+  void Api(const HttpRequest& req, HttpResponder respond);
+
   // --- hub_http.cc ---
+  bool OriginAllowed(const std::string& origin) const;
   void Http(HttpRequest request, HttpResponder respond);
   std::string MetricsText() const;
 };
 
 // Storage writes from the Hub carry no result beyond their status.
 struct Done {};
+
+// Cuts `s` to at most `n` bytes without splitting a UTF-8 sequence ("…" marks the cut).
+inline std::string TruncateUtf8(const std::string& s, size_t n) {
+  if (s.size() <= n) return s;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n) + "\u2026";
+}
+
+// The HTTP status for an error code.
+int HttpStatusFor(Code code);
 
 }  // namespace smartlink::server

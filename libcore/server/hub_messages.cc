@@ -19,39 +19,27 @@ std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_hand
 
 }  // namespace
 
-void Hub::Impl::MsgSend(Conn& c, const Request& req) {
-  const auto& m = req.as<protocol::MsgSend>();
-  auto conv = protocol::ParseTarget(m.to, c.user);
-  if (!conv) {
-    Error(c, req.id, Status::BadRequest("field 'to' must be #room or @user"));
-    return;
-  }
-  if (Status s = CheckMember(*conv, c.user); !s.ok()) {
-    Error(c, req.id, s);
-    return;
-  }
-  std::string conv_id = conv->str();
-  if (!m.file_id.empty()) {
-    Error(c, req.id, Status::NotFound("no file " + m.file_id));
-    return;
-  }
-  if (m.reply_to && *m.reply_to > state.LastSeq(conv_id)) {
-    Error(c, req.id, Status::NotFound("reply_to names no message in " + conv_id));
-    return;
-  }
-  storage::NewMessage nm;
-  nm.conv = conv_id;
-  nm.msg_id = crypto::RandomHex(8);
-  nm.from = c.user;
-  nm.text = m.text;
-  nm.ts = clock.NowMs();
-  nm.temp_id = m.temp_id;
-  nm.reply_to = m.reply_to;
-  bool new_direct = !conv->is_room() && !state.DirectKnown(conv_id);
-  ConnId id = c.id;
+Hub::Impl::Completion Hub::Impl::ReplyTo(ConnId id, const Request& req) {
+  return [this, id, req](Result<Json> res) {
+    Conn* c = Find(id);
+    if (!c) return;
+    if (!res.ok()) {
+      Error(*c, req.id, res.status());
+    } else {
+      Reply(*c, req, std::move(*res));
+    }
+  };
+}
+
+void Hub::Impl::PostMessage(storage::NewMessage nm, const ConvId& conv, PreWrite before,
+                            Completion done) {
+  bool new_direct = !conv.is_room() && !state.DirectKnown(nm.conv);
   bool queued = storage.Write<storage::Appended>(
-      [nm = std::move(nm), conv = *conv,
-       new_direct](storage::Store& s) -> Result<storage::Appended> {
+      [nm = std::move(nm), conv, new_direct,
+       before = std::move(before)](storage::Store& s) mutable -> Result<storage::Appended> {
+        if (before) {
+          if (Status st = before(s, nm); !st.ok()) return st;
+        }
         if (new_direct) {
           for (const std::string* u : {&conv.user_a, &conv.user_b}) {
             if (Status st = s.AddMember(nm.conv, *u, "member", nm.ts); !st.ok()) return st;
@@ -59,17 +47,16 @@ void Hub::Impl::MsgSend(Conn& c, const Request& req) {
         }
         return s.AppendMessage(nm);
       },
-      [this, id, req, conv = *conv](Result<storage::Appended> res) {
-        Conn* conn = Find(id);
+      [this, conv, done](Result<storage::Appended> res) {
         if (!res.ok()) {
-          if (conn) Error(*conn, req.id, res.status());
+          done(res.status());
           return;
         }
         const protocol::Message& msg = res->message;
         Json ok = {{"conv", msg.conv}, {"seq", msg.seq}, {"msg_id", msg.msg_id}, {"ts", msg.ts}};
         if (res->duplicate) {
           ok["duplicate"] = true;
-          if (conn) Reply(*conn, req, std::move(ok));
+          done(std::move(ok));
           return;
         }
         metrics.messages_stored++;
@@ -77,10 +64,82 @@ void Hub::Impl::MsgSend(Conn& c, const Request& req) {
         if (!conv.is_room() && !state.DirectKnown(msg.conv)) {
           state.AddMember(conv, conv.user_a, state::Role::kMember);
         }
-        if (conn) Reply(*conn, req, std::move(ok));
+        done(std::move(ok));  // the sender's ok goes before the event
         Broadcast(conv, MakeFrame(Dump(protocol::MessageToJson(msg, true))), "msg", 0, msg.seq);
+        NotifyMentions(msg, conv);
       });
-  if (!queued) Error(c, req.id, Status::Unavailable("storage is overloaded; try again"));
+  if (!queued) done(Status::Unavailable("storage is overloaded; try again"));
+}
+
+Status Hub::Impl::CheckSend(const std::string& user, const ConvId& conv,
+                            const std::optional<int64_t>& reply_to) {
+  if (Status s = CheckMember(conv, user); !s.ok()) return s;
+  if (reply_to && *reply_to > state.LastSeq(conv.str())) {
+    return Status::NotFound("reply_to names no message in " + conv.str());
+  }
+  return Status::Ok();
+}
+
+storage::NewMessage Hub::Impl::NewMessageFor(const std::string& from, const ConvId& conv,
+                                             const std::string& text) {
+  storage::NewMessage nm;
+  nm.conv = conv.str();
+  nm.msg_id = crypto::RandomHex(8);
+  nm.from = from;
+  nm.text = text;
+  nm.ts = clock.NowMs();
+  return nm;
+}
+
+void Hub::Impl::MsgSend(Conn& c, const Request& req) {
+  const auto& m = req.as<protocol::MsgSend>();
+  auto conv = protocol::ParseTarget(m.to, c.user);
+  if (!conv) {
+    Error(c, req.id, Status::BadRequest("field 'to' must be #room or @user"));
+    return;
+  }
+  if (Status s = CheckSend(c.user, *conv, m.reply_to); !s.ok()) {
+    Error(c, req.id, s);
+    return;
+  }
+  storage::NewMessage nm = NewMessageFor(c.user, *conv, m.text);
+  nm.temp_id = m.temp_id;
+  nm.reply_to = m.reply_to;
+  PreWrite attach;
+  if (!m.file_id.empty()) {
+    // A stored file of the same conversation may be sent again (with a caption).
+    attach = [file_id = m.file_id](storage::Store& s, storage::NewMessage& msg) -> Status {
+      auto f = s.GetFile(file_id);
+      if (!f.ok()) return f.status();
+      if (f->conv != msg.conv)
+        return Status::Forbidden("file " + file_id + " is not in " + msg.conv);
+      msg.file = protocol::FileRef{f->file_id, f->name, f->mime, f->size};
+      return Status::Ok();
+    };
+  }
+  PostMessage(std::move(nm), *conv, std::move(attach), ReplyTo(c.id, req));
+}
+
+void Hub::Impl::WriteThenBroadcast(ConnId id, const Request& req, const ConvId& conv,
+                                   std::function<Status(storage::Store&)> apply, const char* type,
+                                   Json event) {
+  bool queued = storage.Write<Done>(
+      [apply = std::move(apply)](storage::Store& s) -> Result<Done> {
+        if (Status st = apply(s); !st.ok()) return st;
+        return Done{};
+      },
+      [this, id, req, conv, type, event = std::move(event)](Result<Done> res) mutable {
+        Conn* c = Find(id);
+        if (!res.ok()) {
+          if (c) Error(*c, req.id, res.status());
+          return;
+        }
+        if (c) Reply(*c, req);
+        Broadcast(conv, MakeFrame(protocol::EncodeEvent(type, std::move(event))), type);
+      });
+  if (!queued) {
+    if (Conn* c = Find(id)) Error(*c, req.id, Status::Unavailable("storage is overloaded"));
+  }
 }
 
 void Hub::Impl::MsgEdit(Conn& c, const Request& req) {
@@ -89,29 +148,14 @@ void Hub::Impl::MsgEdit(Conn& c, const Request& req) {
     Error(c, req.id, s);
     return;
   }
-  ConnId id = c.id;
   int64_t ts = clock.NowMs();
   std::string conv_id = m.conv.str();
-  bool queued = storage.Write<Done>(
-      [conv_id, seq = m.seq, user = c.user, text = m.text, ts](storage::Store& s) -> Result<Done> {
-        if (Status st = s.EditMessage(conv_id, seq, user, text, ts); !st.ok()) return st;
-        return Done{};
-      },
-      [this, id, req, conv_id, ts](Result<Done> res) {
-        Conn* conn = Find(id);
-        if (!res.ok()) {
-          if (conn) Error(*conn, req.id, res.status());
-          return;
-        }
-        const auto& r = req.as<protocol::MsgEdit>();
-        if (conn) Reply(*conn, req);
-        Broadcast(r.conv,
-                  MakeFrame(protocol::EncodeEvent(
-                      "msg.edited",
-                      {{"conv", conv_id}, {"seq", r.seq}, {"text", r.text}, {"edited_ts", ts}})),
-                  "msg.edited");
-      });
-  if (!queued) Error(c, req.id, Status::Unavailable("storage is overloaded; try again"));
+  WriteThenBroadcast(c.id, req, m.conv,
+                     [conv_id, seq = m.seq, user = c.user, text = m.text, ts](storage::Store& s) {
+                       return s.EditMessage(conv_id, seq, user, text, ts);
+                     },
+                     "msg.edited",
+                     {{"conv", conv_id}, {"seq", m.seq}, {"text", m.text}, {"edited_ts", ts}});
 }
 
 void Hub::Impl::MsgDelete(Conn& c, const Request& req) {
@@ -126,59 +170,12 @@ void Hub::Impl::MsgDelete(Conn& c, const Request& req) {
     auto it = room->members.find(c.user);
     moderator = it != room->members.end() && it->second == state::Role::kOwner;
   }
-  ConnId id = c.id;
   std::string conv_id = m.conv.str();
-  bool queued = storage.Write<Done>(
-      [conv_id, seq = m.seq, user = c.user, moderator](storage::Store& s) -> Result<Done> {
-        if (Status st = s.DeleteMessage(conv_id, seq, user, moderator); !st.ok()) return st;
-        return Done{};
-      },
-      [this, id, req, conv_id](Result<Done> res) {
-        Conn* conn = Find(id);
-        if (!res.ok()) {
-          if (conn) Error(*conn, req.id, res.status());
-          return;
-        }
-        const auto& r = req.as<protocol::MsgRef>();
-        if (conn) Reply(*conn, req);
-        Broadcast(
-            r.conv,
-            MakeFrame(protocol::EncodeEvent("msg.deleted", {{"conv", conv_id}, {"seq", r.seq}})),
-            "msg.deleted");
-      });
-  if (!queued) Error(c, req.id, Status::Unavailable("storage is overloaded; try again"));
-}
-
-void Hub::Impl::MsgRead(Conn& c, const Request& req) {
-  const auto& m = req.as<protocol::MsgRef>();
-  if (Status s = CheckMember(m.conv, c.user); !s.ok()) {
-    Error(c, req.id, s);
-    return;
-  }
-  std::string conv_id = m.conv.str();
-  int64_t seq = std::min(m.seq, state.LastSeq(conv_id));
-  if (seq == 0) {  // nothing to read yet
-    Reply(c, req, {{"conv", conv_id}, {"seq", 0}});
-    return;
-  }
-  ConnId id = c.id;
-  std::string user = c.user;
-  bool queued = storage.Write<int64_t>(
-      [conv_id, user, seq](storage::Store& s) { return s.MarkRead(conv_id, user, seq); },
-      [this, id, req, conv_id, user](Result<int64_t> res) {
-        Conn* conn = Find(id);
-        if (!res.ok()) {
-          if (conn) Error(*conn, req.id, res.status());
-          return;
-        }
-        const auto& r = req.as<protocol::MsgRef>();
-        if (conn) Reply(*conn, req, {{"conv", conv_id}, {"seq", *res}});
-        Broadcast(r.conv,
-                  MakeFrame(protocol::EncodeEvent(
-                      "receipt", {{"conv", conv_id}, {"user", user}, {"seq", *res}})),
-                  "receipt");
-      });
-  if (!queued) Error(c, req.id, Status::Unavailable("storage is overloaded; try again"));
+  WriteThenBroadcast(c.id, req, m.conv,
+                     [conv_id, seq = m.seq, user = c.user, moderator](storage::Store& s) {
+                       return s.DeleteMessage(conv_id, seq, user, moderator);
+                     },
+                     "msg.deleted", {{"conv", conv_id}, {"seq", m.seq}});
 }
 
 void Hub::Impl::MsgReact(Conn& c, const Request& req) {
@@ -187,64 +184,78 @@ void Hub::Impl::MsgReact(Conn& c, const Request& req) {
     Error(c, req.id, s);
     return;
   }
-  ConnId id = c.id;
   std::string conv_id = m.conv.str();
   int64_t ts = clock.NowMs();
-  bool queued = storage.Write<Done>(
-      [conv_id, m, user = c.user, ts](storage::Store& s) -> Result<Done> {
-        if (Status st = s.React(conv_id, m.seq, user, m.emoji, m.on, ts); !st.ok()) return st;
-        return Done{};
+  WriteThenBroadcast(
+      c.id, req, m.conv,
+      [conv_id, m, user = c.user, ts](storage::Store& s) {
+        return s.React(conv_id, m.seq, user, m.emoji, m.on, ts);
       },
-      [this, id, req, conv_id, user = c.user](Result<Done> res) {
-        Conn* conn = Find(id);
-        if (!res.ok()) {
-          if (conn) Error(*conn, req.id, res.status());
-          return;
-        }
-        const auto& r = req.as<protocol::MsgReact>();
-        if (conn) Reply(*conn, req);
-        Broadcast(r.conv,
-                  MakeFrame(protocol::EncodeEvent("reaction", {{"conv", conv_id},
-                                                               {"seq", r.seq},
-                                                               {"user", user},
-                                                               {"emoji", r.emoji},
-                                                               {"on", r.on}})),
-                  "reaction");
-      });
-  if (!queued) Error(c, req.id, Status::Unavailable("storage is overloaded; try again"));
+      "reaction",
+      {{"conv", conv_id}, {"seq", m.seq}, {"user", c.user}, {"emoji", m.emoji}, {"on", m.on}});
 }
 
-void Hub::Impl::History(Conn& c, const Request& req) {
-  const auto& h = req.as<protocol::History>();
-  if (Status s = CheckMember(h.conv, c.user); !s.ok()) {
-    Error(c, req.id, s);
+void Hub::Impl::MarkRead(const std::string& user, const ConvId& conv, int64_t seq,
+                         Completion done) {
+  if (Status s = CheckMember(conv, user); !s.ok()) {
+    done(s);
     return;
   }
-  ConnId id = c.id;
+  std::string conv_id = conv.str();
+  seq = std::min(seq, state.LastSeq(conv_id));
+  if (seq <= 0) {  // nothing to read yet
+    done(Json{{"conv", conv_id}, {"seq", 0}});
+    return;
+  }
+  bool queued = storage.Write<int64_t>(
+      [conv_id, user, seq](storage::Store& s) { return s.MarkRead(conv_id, user, seq); },
+      [this, conv, conv_id, user, done](Result<int64_t> res) {
+        if (!res.ok()) {
+          done(res.status());
+          return;
+        }
+        done(Json{{"conv", conv_id}, {"seq", *res}});
+        Broadcast(conv,
+                  MakeFrame(protocol::EncodeEvent(
+                      "receipt", {{"conv", conv_id}, {"user", user}, {"seq", *res}})),
+                  "receipt");
+      });
+  if (!queued) done(Status::Unavailable("storage is overloaded; try again"));
+}
+
+void Hub::Impl::MsgRead(Conn& c, const Request& req) {
+  const auto& m = req.as<protocol::MsgRef>();
+  MarkRead(c.user, m.conv, m.seq, ReplyTo(c.id, req));
+}
+
+void Hub::Impl::ReadHistory(const std::string& user, const protocol::History& h, Completion done) {
+  if (Status s = CheckMember(h.conv, user); !s.ok()) {
+    done(s);
+    return;
+  }
   std::string conv_id = h.conv.str();
   bool queued = storage.Read<std::vector<protocol::Message>>(
       [conv_id, h](storage::Store& s) { return s.History(conv_id, h.before, h.after, h.limit); },
-      [this, id, req, conv_id](Result<std::vector<protocol::Message>> res) {
-        Conn* conn = Find(id);
-        if (!conn) return;
+      [conv_id, done](Result<std::vector<protocol::Message>> res) {
         if (!res.ok()) {
-          Error(*conn, req.id, res.status());
+          done(res.status());
           return;
         }
-        Reply(*conn, req, {{"conv", conv_id}, {"messages", MessagesJson(*res)}});
+        done(Json{{"conv", conv_id}, {"messages", MessagesJson(*res)}});
       });
-  if (!queued) Error(c, req.id, Status::Unavailable("storage is overloaded; try again"));
+  if (!queued) done(Status::Unavailable("storage is overloaded; try again"));
 }
 
-void Hub::Impl::Convs(Conn& c, const Request& req) {
-  ConnId id = c.id;
+void Hub::Impl::History(Conn& c, const Request& req) {
+  ReadHistory(c.user, req.as<protocol::History>(), ReplyTo(c.id, req));
+}
+
+void Hub::Impl::ReadConvs(const std::string& user, Completion done) {
   bool queued = storage.Read<std::vector<storage::ConvSummary>>(
-      [user = c.user](storage::Store& s) { return s.Convs(user); },
-      [this, id, req](Result<std::vector<storage::ConvSummary>> res) {
-        Conn* conn = Find(id);
-        if (!conn) return;
+      [user](storage::Store& s) { return s.Convs(user); },
+      [done](Result<std::vector<storage::ConvSummary>> res) {
         if (!res.ok()) {
-          Error(*conn, req.id, res.status());
+          done(res.status());
           return;
         }
         Json convs = Json::array();
@@ -256,36 +267,36 @@ void Hub::Impl::Convs(Conn& c, const Request& req) {
           one["last"] = s.last ? protocol::MessageToJson(*s.last, false) : Json();
           convs.push_back(std::move(one));
         }
-        Reply(*conn, req, {{"convs", std::move(convs)}});
+        done(Json{{"convs", std::move(convs)}});
       });
-  if (!queued) Error(c, req.id, Status::Unavailable("storage is overloaded; try again"));
+  if (!queued) done(Status::Unavailable("storage is overloaded; try again"));
 }
 
-void Hub::Impl::Search(Conn& c, const Request& req) {
-  const auto& q = req.as<protocol::Search>();
+void Hub::Impl::Convs(Conn& c, const Request& req) { ReadConvs(c.user, ReplyTo(c.id, req)); }
+
+void Hub::Impl::ReadSearch(const std::string& user, const protocol::Search& q, Completion done) {
   std::string conv_id;
   if (q.conv) {
-    if (Status s = CheckMember(*q.conv, c.user); !s.ok()) {
-      Error(c, req.id, s);
+    if (Status s = CheckMember(*q.conv, user); !s.ok()) {
+      done(s);
       return;
     }
     conv_id = q.conv->str();
   }
-  ConnId id = c.id;
   bool queued = storage.Read<std::vector<protocol::Message>>(
-      [user = c.user, q, conv_id](storage::Store& s) {
-        return s.Search(user, q.query, conv_id, q.limit);
-      },
-      [this, id, req](Result<std::vector<protocol::Message>> res) {
-        Conn* conn = Find(id);
-        if (!conn) return;
+      [user, q, conv_id](storage::Store& s) { return s.Search(user, q.query, conv_id, q.limit); },
+      [done](Result<std::vector<protocol::Message>> res) {
         if (!res.ok()) {
-          Error(*conn, req.id, res.status());
+          done(res.status());
           return;
         }
-        Reply(*conn, req, {{"messages", MessagesJson(*res)}});
+        done(Json{{"messages", MessagesJson(*res)}});
       });
-  if (!queued) Error(c, req.id, Status::Unavailable("storage is overloaded; try again"));
+  if (!queued) done(Status::Unavailable("storage is overloaded; try again"));
+}
+
+void Hub::Impl::Search(Conn& c, const Request& req) {
+  ReadSearch(c.user, req.as<protocol::Search>(), ReplyTo(c.id, req));
 }
 
 void Hub::Impl::Sync(Conn& c, const Request& req) {

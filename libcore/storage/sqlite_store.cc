@@ -6,6 +6,7 @@
 #include <map>
 
 #include "smartlink/storage/store.h"
+#include "sqlite_internal.h"
 
 namespace smartlink::storage {
 namespace {
@@ -75,95 +76,73 @@ CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN
   INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
 END;
 )sql",
+    // 2: files, follows, moments, notifications.
+    R"sql(
+CREATE TABLE files (
+  file_id TEXT PRIMARY KEY,
+  conv TEXT NOT NULL,
+  uploader TEXT NOT NULL,
+  name TEXT NOT NULL,
+  mime TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  created_ts INTEGER NOT NULL,
+  expires_ts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX files_by_hash ON files(sha256);
+CREATE INDEX files_by_expiry ON files(expires_ts) WHERE expires_ts > 0;
+CREATE TABLE follows (
+  follower TEXT NOT NULL,
+  followee TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  PRIMARY KEY (follower, followee)
+) WITHOUT ROWID;
+CREATE INDEX follows_by_followee ON follows(followee, follower);
+CREATE TABLE moments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  author TEXT NOT NULL,
+  text TEXT NOT NULL,
+  file_ids TEXT NOT NULL DEFAULT '',  -- comma-separated
+  ts INTEGER NOT NULL,
+  edited_ts INTEGER,
+  deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX moments_by_author ON moments(author, id);
+CREATE TABLE moment_likes (
+  moment_id INTEGER NOT NULL,
+  user TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  PRIMARY KEY (moment_id, user)
+) WITHOUT ROWID;
+CREATE TABLE moment_comments (
+  id INTEGER PRIMARY KEY,
+  moment_id INTEGER NOT NULL,
+  user TEXT NOT NULL,
+  text TEXT NOT NULL,
+  ts INTEGER NOT NULL
+);
+CREATE INDEX comments_by_moment ON moment_comments(moment_id, id);
+CREATE TABLE notifications (
+  id INTEGER PRIMARY KEY,
+  user TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  title TEXT NOT NULL,
+  body TEXT NOT NULL,
+  data TEXT NOT NULL DEFAULT '',
+  ts INTEGER NOT NULL,
+  delivered INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX notifications_pending ON notifications(user, id) WHERE delivered = 0;
+)sql",
 };
 
 constexpr const char* kMessageColumns =
     "conv, seq, msg_id, sender, text, ts, temp_id, reply_to, file_id, file_name, file_mime, "
     "file_size, edited_ts, deleted";
 
-// Maps an SQLite result code to a Status: resource problems are Unavailable (the caller may
-// retry later), anything else Internal.
-Status SqlError(sqlite3* db, int rc, std::string_view what) {
-  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  switch (rc & 0xff) {
-    case SQLITE_FULL:
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_IOERR:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_NOMEM:
-    case SQLITE_PROTOCOL:
-      return Status::Unavailable("storage " + msg);
-    default:
-      return Status::Internal("storage " + msg);
-  }
-}
-
-// A prepared statement, reset on destruction of the Binder that uses it.
-class Stmt {
+class SqliteStore final : public Store, private SqlConn {
  public:
-  Stmt(sqlite3* db, sqlite3_stmt* s, int prepare_rc) : db_(db), s_(s), rc_(prepare_rc) {}
-  ~Stmt() {
-    if (s_) {
-      sqlite3_reset(s_);
-      sqlite3_clear_bindings(s_);
-    }
-  }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  Stmt& Bind(std::string_view v) {
-    if (s_) sqlite3_bind_text(s_, ++i_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& Bind(const std::string& v) { return Bind(std::string_view(v)); }
-  Stmt& Bind(const char* v) { return Bind(std::string_view(v)); }
-  Stmt& Bind(int64_t v) {
-    if (s_) sqlite3_bind_int64(s_, ++i_, v);
-    return *this;
-  }
-  Stmt& Bind(int v) { return Bind(static_cast<int64_t>(v)); }
-  Stmt& Bind(bool v) { return Bind(static_cast<int64_t>(v ? 1 : 0)); }
-  template <typename T>
-  Stmt& Bind(const std::optional<T>& v) {
-    if (v) return Bind(*v);
-    if (s_) sqlite3_bind_null(s_, ++i_);
-    return *this;
-  }
-  Stmt& BindNullIfEmpty(std::string_view v) {
-    if (!v.empty()) return Bind(v);
-    if (s_) sqlite3_bind_null(s_, ++i_);
-    return *this;
-  }
-
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int Step() { return s_ ? (rc_ = sqlite3_step(s_)) : rc_; }
-  int rc() const { return rc_; }
-  Status Error(std::string_view what) const { return SqlError(db_, rc_, what); }
-
-  int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
-  bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
-  std::string Text(int col) const {
-    const unsigned char* p = sqlite3_column_text(s_, col);
-    int n = sqlite3_column_bytes(s_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n)) : "";
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_;
-  int i_ = 0;
-  int rc_ = SQLITE_OK;
-};
-
-class SqliteStore final : public Store {
- public:
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
-  ~SqliteStore() override {
-    for (auto& [sql, s] : cache_) sqlite3_finalize(s);
-    sqlite3_close_v2(db_);
-  }
+  explicit SqliteStore(sqlite3* db) : SqlConn(db) {}
 
   Status Init(const SqliteOptions& opts, bool memory) {
     sqlite3_busy_timeout(db_, opts.busy_timeout_ms);
@@ -415,6 +394,63 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // Files, follows, moments, notifications and statistics: sqlite_social.cc.
+  Status InsertFile(const FileRecord& f) override { return sql::InsertFile(*this, f); }
+  Status DeleteFile(std::string_view id) override { return sql::DeleteFile(*this, id); }
+  Result<FileRecord> GetFile(std::string_view id) override { return sql::GetFile(*this, id); }
+  Result<std::vector<FileRecord>> ExpiredFiles(int64_t now, int limit) override {
+    return sql::ExpiredFiles(*this, now, limit);
+  }
+  Result<int64_t> CountFilesWithHash(std::string_view sha256) override {
+    return sql::CountFilesWithHash(*this, sha256);
+  }
+  Status SetFollow(std::string_view follower, std::string_view followee, bool on,
+                   int64_t ts) override {
+    return sql::SetFollow(*this, follower, followee, on, ts);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> LoadFollows() override {
+    return sql::LoadFollows(*this);
+  }
+  Result<int64_t> InsertMoment(std::string_view author, std::string_view text,
+                               const std::vector<std::string>& file_ids, int64_t ts) override {
+    return sql::InsertMoment(*this, author, text, file_ids, ts);
+  }
+  Status EditMoment(int64_t id, std::string_view author, std::string_view text,
+                    int64_t ts) override {
+    return sql::EditMoment(*this, id, author, text, ts);
+  }
+  Status DeleteMoment(int64_t id, std::string_view author) override {
+    return sql::DeleteMoment(*this, id, author);
+  }
+  Result<MomentTouch> LikeMoment(int64_t id, std::string_view user, bool on, int64_t ts) override {
+    return sql::LikeMoment(*this, id, user, on, ts);
+  }
+  Result<MomentTouch> AddComment(int64_t id, std::string_view user, std::string_view text,
+                                 int64_t ts) override {
+    return sql::AddComment(*this, id, user, text, ts);
+  }
+  Result<MomentRecord> GetMoment(int64_t id, std::string_view viewer) override {
+    return sql::GetMoment(*this, id, viewer);
+  }
+  Result<std::vector<MomentRecord>> Feed(std::string_view viewer, std::optional<int64_t> before,
+                                         int limit) override {
+    return sql::Feed(*this, viewer, before, limit);
+  }
+  Result<bool> FileInVisibleMoment(std::string_view file_id, std::string_view viewer) override {
+    return sql::FileInVisibleMoment(*this, file_id, viewer);
+  }
+  Result<int64_t> InsertNotification(const NotificationRecord& n, bool delivered) override {
+    return sql::InsertNotification(*this, n, delivered);
+  }
+  Result<std::vector<NotificationRecord>> PendingNotifications(std::string_view user,
+                                                               int limit) override {
+    return sql::PendingNotifications(*this, user, limit);
+  }
+  Status MarkDelivered(std::string_view user, int64_t upto_id) override {
+    return sql::MarkDelivered(*this, user, upto_id);
+  }
+  Result<Stats> GetStats(std::string_view user) override { return sql::GetStats(*this, user); }
+
   Status Ping() override {
     Stmt q = Prepare("SELECT 1");
     if (q.Step() != SQLITE_ROW) return q.Error("ping");
@@ -434,33 +470,6 @@ class SqliteStore final : public Store {
   }
 
  private:
-  // Prepared statements are cached per connection. A statement that fails to prepare (the
-  // database is unreadable) yields a Stmt whose Step() reports that error.
-  Stmt Prepare(const std::string& sql) {
-    auto it = cache_.find(sql);
-    if (it != cache_.end()) return Stmt(db_, it->second, SQLITE_OK);
-    sqlite3_stmt* s = nullptr;
-    int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
-                                SQLITE_PREPARE_PERSISTENT, &s, nullptr);
-    if (rc != SQLITE_OK) {
-      sqlite3_finalize(s);
-      return Stmt(db_, nullptr, rc);
-    }
-    cache_.emplace(sql, s);
-    return Stmt(db_, s, SQLITE_OK);
-  }
-
-  Status ExecScript(const std::string& sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
-    if (rc != SQLITE_OK) {
-      std::string what = err ? err : sqlite3_errstr(rc);
-      sqlite3_free(err);
-      return SqlError(nullptr, rc, what);
-    }
-    return Status::Ok();
-  }
-
   Status Migrate() {
     int64_t version = 0;
     {
@@ -561,9 +570,6 @@ class SqliteStore final : public Store {
     m.deleted = q.Int(13) != 0;
     return m;
   }
-
-  sqlite3* db_;
-  std::map<std::string, sqlite3_stmt*> cache_;
 };
 
 }  // namespace

@@ -147,6 +147,7 @@ struct Signal {
 struct FileBegin {
   std::string to, name, mime;
   int64_t size = 0;
+  std::string file_id;  // set: resume this upload (the other fields are then optional)
 };
 struct FileChunk {
   std::string file_id;

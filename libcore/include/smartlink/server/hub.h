@@ -30,6 +30,22 @@ struct HubOptions {
   int64_t idle_timeout_ms = 120000;
   size_t max_frame_bytes = 1 << 20;
   int catchup_page = 500;  // messages per storage read while catching a session up
+
+  // Files.
+  std::string data_dir;                        // files live in data_dir/files
+  int64_t max_file_bytes = 100ll << 20;        // file.begin size limit
+  size_t chunk_size = 256 << 10;               // file.chunk / file.data payload
+  std::vector<std::string> file_types;         // allowed MIME types ("image/*"); empty: any
+  int64_t file_ttl_ms = 30ll * 86400 * 1000;   // 0: files never expire
+  int64_t upload_timeout_ms = 10 * 60 * 1000;  // an idle upload is abandoned
+  size_t max_uploads_per_user = 4;
+
+  // Live streams: a stream ends when its host has been gone this long.
+  int64_t live_grace_ms = 30000;
+
+  // HTTP and handshakes.
+  std::vector<std::string> allowed_origins;  // empty: any origin
+  std::string admin_key;                     // for the application's backend; empty: none
 };
 
 // Log sink: level ("info", "warn", "error", "debug") and a line.
@@ -49,6 +65,9 @@ class Hub {
 
   // Loads rooms, members and positions from storage (blocking; call before accepting).
   Status Load();  // through StorageWorker::Call
+
+  // Whether a browser handshake from `origin` may proceed (HTTP 403 otherwise).
+  bool AcceptOrigin(const std::string& origin) const;
 
   void OnOpen(ConnId conn, HandshakeInfo info);
   void OnText(ConnId conn, std::string_view text);

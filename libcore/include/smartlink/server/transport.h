@@ -73,6 +73,9 @@ class Transport {
   virtual size_t BufferedBytes(ConnId conn) const = 0;
   // Sends a WebSocket ping.
   virtual void Ping(ConnId conn) = 0;
+  // Runs `fn` on the loop after `delay_ms` (0: as soon as possible, after the current
+  // handler returns).
+  virtual void After(int64_t delay_ms, std::function<void()> fn) = 0;
 };
 
 }  // namespace smartlink::server

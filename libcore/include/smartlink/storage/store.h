@@ -65,6 +65,67 @@ struct ConvSummary {
   std::optional<Message> last;
 };
 
+// A file attached to a conversation; its bytes live on disk under their SHA-256.
+struct FileRecord {
+  std::string file_id;
+  std::string conv;
+  std::string uploader;
+  std::string name;
+  std::string mime;
+  int64_t size = 0;
+  std::string sha256;  // lower-case hex
+  int64_t created_ts = 0;
+  int64_t expires_ts = 0;  // 0: never
+};
+
+struct CommentRecord {
+  int64_t comment_id = 0;
+  std::string user;
+  std::string text;
+  int64_t ts = 0;
+};
+
+// A moment as a viewer sees it.
+struct MomentRecord {
+  int64_t moment_id = 0;
+  std::string author;
+  std::string text;
+  std::vector<std::string> file_ids;
+  int64_t ts = 0;
+  std::optional<int64_t> edited_ts;
+  int64_t likes = 0;
+  bool liked = false;                   // by the viewer
+  std::vector<CommentRecord> comments;  // oldest first
+};
+
+// The outcome of a like or a comment: the moment's author (to notify), whether a like
+// changed anything, and a new comment's id.
+struct MomentTouch {
+  std::string author;
+  bool changed = false;
+  int64_t comment_id = 0;
+};
+
+struct NotificationRecord {
+  int64_t id = 0;
+  std::string user;
+  std::string kind;  // mention, like, comment, follow, app
+  std::string title;
+  std::string body;
+  std::string data_json;  // a JSON object, or empty
+  int64_t ts = 0;
+};
+
+// Counts for GET /api/v1/stats: one user's (user set) or the server's (user empty).
+struct Stats {
+  int64_t messages = 0;       // sent by the user / stored in all
+  int64_t conversations = 0;  // the user's / all with messages
+  int64_t rooms = 0;
+  int64_t files = 0;
+  int64_t moments = 0;
+  int64_t users = 0;  // server only: distinct members
+};
+
 // A storage backend. An instance is one connection: use it from one thread at a time.
 // Writes happen between Begin() and Commit(). Logical refusals come back as Forbidden,
 // NotFound, ...; failures of the storage itself (disk full, locked, I/O) as Unavailable or
@@ -99,6 +160,30 @@ class Store {
   virtual Status React(std::string_view conv, int64_t seq, std::string_view user,
                        std::string_view emoji, bool on, int64_t ts) = 0;
 
+  // --- files ---
+  virtual Status InsertFile(const FileRecord& f) = 0;
+  virtual Status DeleteFile(std::string_view file_id) = 0;
+
+  // --- follows, moments, notifications ---
+  virtual Status SetFollow(std::string_view follower, std::string_view followee, bool on,
+                           int64_t ts) = 0;
+  virtual Result<int64_t> InsertMoment(std::string_view author, std::string_view text,
+                                       const std::vector<std::string>& file_ids, int64_t ts) = 0;
+  // Only the author edits or deletes (Forbidden); NotFound for a missing or deleted moment.
+  virtual Status EditMoment(int64_t id, std::string_view author, std::string_view text,
+                            int64_t ts) = 0;
+  virtual Status DeleteMoment(int64_t id, std::string_view author) = 0;
+  // Likes and comments need the moment to be visible to the user (their own, or by someone
+  // they follow): Forbidden otherwise, NotFound for a missing or deleted moment.
+  virtual Result<MomentTouch> LikeMoment(int64_t id, std::string_view user, bool on,
+                                         int64_t ts) = 0;
+  virtual Result<MomentTouch> AddComment(int64_t id, std::string_view user, std::string_view text,
+                                         int64_t ts) = 0;
+  // Stores a notification; `delivered` when it already went to a live session.
+  virtual Result<int64_t> InsertNotification(const NotificationRecord& n, bool delivered) = 0;
+  // Marks the user's notifications up to `upto_id` delivered.
+  virtual Status MarkDelivered(std::string_view user, int64_t upto_id) = 0;
+
   // --- reads ---
   virtual Result<std::vector<RoomRecord>> LoadRooms() = 0;
   virtual Result<std::vector<MemberRecord>> LoadMembers() = 0;
@@ -113,6 +198,25 @@ class Store {
   virtual Result<std::vector<Message>> Search(std::string_view user, std::string_view query,
                                               std::string_view conv, int limit) = 0;
   virtual Result<std::vector<ConvSummary>> Convs(std::string_view user) = 0;
+  virtual Result<FileRecord> GetFile(std::string_view file_id) = 0;
+  // Files whose expiry is at or before `now`, at most `limit`.
+  virtual Result<std::vector<FileRecord>> ExpiredFiles(int64_t now, int limit) = 0;
+  // How many file records share the bytes with this hash.
+  virtual Result<int64_t> CountFilesWithHash(std::string_view sha256) = 0;
+  // (follower, followee) pairs.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> LoadFollows() = 0;
+  // A moment as `viewer` sees it (likes, liked, comments). NotFound if missing or deleted.
+  virtual Result<MomentRecord> GetMoment(int64_t id, std::string_view viewer) = 0;
+  // Moments of the people `viewer` follows and the viewer's own, newest first, with ids
+  // below `before`.
+  virtual Result<std::vector<MomentRecord>> Feed(std::string_view viewer,
+                                                 std::optional<int64_t> before, int limit) = 0;
+  // Whether the file is attached to a moment `viewer` may see.
+  virtual Result<bool> FileInVisibleMoment(std::string_view file_id, std::string_view viewer) = 0;
+  // Undelivered notifications of `user`, oldest first.
+  virtual Result<std::vector<NotificationRecord>> PendingNotifications(std::string_view user,
+                                                                       int limit) = 0;
+  virtual Result<Stats> GetStats(std::string_view user) = 0;
   // A quick health probe (a trivial query).
   virtual Status Ping() = 0;
   // PRAGMA integrity_check (or the backend's equivalent): ok or the problems found.

@@ -20,7 +20,21 @@ std::optional<std::string> Base64UrlDecode(std::string_view text);
 
 std::string Sha256(std::string_view bytes);                           // 32 raw bytes
 std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw bytes
-std::string Hex(std::string_view bytes);                              // lower-case
+
+// SHA-256 over data that arrives in pieces.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view bytes);
+  std::string Finish();  // 32 raw bytes; the stream starts over afterwards
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
+std::string Hex(std::string_view bytes);  // lower-case
 std::optional<std::string> Unhex(std::string_view hex);
 
 // Constant-time comparison of equal-length secrets (false if the lengths differ).
