@@ -215,6 +215,8 @@ int Serve(Options o) {
   auto file_ttl = smartlink::ParseDurationMs(o.file_ttl);
   if (!max_file) return Fail("--max-file must be a size such as 100MiB");
   if (!file_ttl) return Fail("--file-ttl must be a duration such as 30d (0: never)");
+  auto live_grace = smartlink::ParseDurationMs(o.live_grace);
+  if (!live_grace) return Fail("--live-grace must be a duration such as 30s");
   std::string admin_key = o.admin_key;
   if (!o.admin_key_file.empty()) {
     auto k = ReadFile(o.admin_key_file);
@@ -261,6 +263,7 @@ int Serve(Options o) {
   hub_opt.max_file_bytes = *max_file;
   hub_opt.file_types = SplitList(o.file_types);
   hub_opt.file_ttl_ms = *file_ttl;
+  hub_opt.live_grace_ms = *live_grace;
   hub_opt.allowed_origins = SplitList(o.allowed_origins);
   hub_opt.admin_key = admin_key;
   // A chunk must fit in a frame with its JSON envelope (base64 grows it by a third).

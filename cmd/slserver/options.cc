@@ -61,6 +61,9 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
       ->envname("SL_FILE_TYPES");
   app.add_option("--file-ttl", o.file_ttl, "Files expire this long after upload (0: never)")
       ->envname("SL_FILE_TTL");
+  app.add_option("--live-grace", o.live_grace,
+                 "A live stream ends when its host has had no session for this long")
+      ->envname("SL_LIVE_GRACE");
 
   CLI::App* token = app.add_subcommand("token", "Print an HS256 token signed with the secret");
   token->add_option("--user", o.token_user, "User id (the token's sub)")->required();

@@ -31,6 +31,7 @@ struct Options {
   std::string max_file = "100MiB";
   std::string file_types;  // comma-separated MIME types, "image/*"; empty: any
   std::string file_ttl = "30d";
+  std::string live_grace = "30s";
 
   // `slserver token`
   std::string token_user;
