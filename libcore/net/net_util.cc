@@ -140,8 +140,16 @@ bool ParseWsUrl(std::string_view url, WsUrl* out, std::string* error) {
       return false;
     }
     u.host = std::string(hostport.substr(1, close - 1));
-    if (close + 1 < hostport.size() && hostport[close + 1] == ':') {
+    if (close + 1 < hostport.size()) {
+      if (hostport[close + 1] != ':') {
+        *error = "bad IPv6 address in URL";
+        return false;
+      }
       port_str = hostport.substr(close + 2);
+      if (port_str.empty()) {
+        *error = "bad port in URL";
+        return false;
+      }
     }
   } else {
     size_t colon = hostport.rfind(':');

@@ -657,13 +657,14 @@ Decoded DecodeBinaryChunk(std::string_view frame, const CodecLimits& limits) {
     d.status = Status::BadRequest("binary frames carry only file.chunk");
     return d;
   }
-  if (data.size() > limits.max_chunk_bytes) {
+  obj["data"] = "";  // the bytes follow the header; validate the rest as usual
+  d = DecodeObject(obj, limits);
+  if (!d.status.ok()) return d;
+  if (data.size() > limits.max_chunk_bytes) {  // checked after the id is read, for `re`
     d.status = Status::TooLarge("chunk is larger than chunk_size");
     return d;
   }
-  obj["data"] = "";  // the bytes follow the header; validate the rest as usual
-  d = DecodeObject(obj, limits);
-  if (d.status.ok()) std::get<FileChunk>(d.request.body).data = std::string(data);
+  std::get<FileChunk>(d.request.body).data = std::string(data);
   return d;
 }
 

@@ -1,6 +1,7 @@
 #include "smartlink/state/chat_state.h"
 
 #include <algorithm>
+#include <cassert>
 
 namespace smartlink::state {
 
@@ -38,6 +39,8 @@ Room* ChatState::FindRoomByKey(std::string_view join_key) {
 }
 
 Room& ChatState::AddRoom(storage::RoomRecord record) {
+  // Callers add only rooms storage created (names are unique there).
+  assert(!FindRoom(record.name));
   auto room = std::make_unique<Room>();
   std::string name = record.name;
   std::string owner = record.owner;

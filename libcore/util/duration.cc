@@ -1,5 +1,6 @@
 #include "smartlink/util/duration.h"
 
+#include <cmath>
 #include <cstdio>
 #include <limits>
 
@@ -67,17 +68,20 @@ std::optional<int64_t> ParseBytes(std::string_view text) {
 }
 
 std::string FormatDurationMs(int64_t ms) {
-  char buf[32];
-  if (ms < 1000) {
-    snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(ms));
-  } else if (ms < 60000) {
-    snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms) / 1000);
-  } else if (ms < 3600000) {
-    snprintf(buf, sizeof buf, "%.1fm", static_cast<double>(ms) / 60000);
-  } else {
-    snprintf(buf, sizeof buf, "%.1fh", static_cast<double>(ms) / 3600000);
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  struct Unit {
+    const char* name;
+    double ms;
+  };
+  static const Unit kUnits[] = {{"h", 3600000.0}, {"m", 60000.0}, {"s", 1000.0}};
+  for (const Unit& u : kUnits) {
+    if (static_cast<double>(ms) < u.ms) continue;
+    double v = std::round(static_cast<double>(ms) / u.ms * 10) / 10;
+    char buf[32];
+    snprintf(buf, sizeof buf, v == std::floor(v) ? "%.0f%s" : "%.1f%s", v, u.name);
+    return buf;
   }
-  return buf;
+  return std::to_string(ms) + "ms";
 }
 
 }  // namespace smartlink

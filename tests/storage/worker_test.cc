@@ -1,0 +1,414 @@
+// StorageWorker: group commit, result delivery through `post`, failure isolation, reads,
+// blocking calls, Flush and the queue limit. A temp-file SQLite database backs the writer and
+// the reader connection.
+
+#include "smartlink/storage/worker.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace smartlink::storage {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kTimeout = 10s;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "slworker-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  bool ok() const { return !path_.empty(); }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// What the server's event loop is to the worker: closures posted from storage threads, run
+// here on the test thread.
+class PostQueue {
+ public:
+  StorageWorker::Post Poster() {
+    return [this](std::function<void()> fn) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        q_.push_back(std::move(fn));
+      }
+      cv_.notify_all();
+    };
+  }
+
+  // Runs posted closures until `done()` holds; false after kTimeout without it.
+  bool RunUntil(const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + kTimeout;
+    while (!done()) {
+      std::function<void()> fn;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (!cv_.wait_until(lock, deadline, [&] { return !q_.empty(); })) return done();
+        fn = std::move(q_.front());
+        q_.pop_front();
+      }
+      fn();
+    }
+    return true;
+  }
+
+  // Runs what is queued now, without waiting. Returns how many closures ran.
+  size_t RunPending() {
+    std::deque<std::function<void()>> now;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      now.swap(q_);
+    }
+    for (auto& fn : now) fn();
+    return now.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> q_;
+};
+
+// A write that holds the writer thread until released, so the test can queue work behind it
+// deterministically.
+class Gate {
+ public:
+  // The job to pass to Write<int>().
+  auto Apply() {
+    return [this](Store&) -> Result<int> {
+      entered_.set_value();
+      release_.wait_for(kTimeout);
+      return 1;
+    };
+  }
+  bool WaitEntered() { return entered_future_.wait_for(kTimeout) == std::future_status::ready; }
+  void Release() { release_promise_.set_value(); }
+
+ private:
+  std::promise<void> entered_;
+  std::future<void> entered_future_ = entered_.get_future();
+  std::promise<void> release_promise_;
+  std::shared_future<void> release_ = release_promise_.get_future().share();
+};
+
+NewMessage Msg(const std::string& conv, const std::string& text) {
+  static int counter = 0;
+  NewMessage m;
+  m.conv = conv;
+  m.msg_id = "w" + std::to_string(++counter);
+  m.from = "alice";
+  m.text = text;
+  m.ts = 1000 + counter;
+  return m;
+}
+
+class StorageWorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir_.ok());
+    path_ = dir_.File("worker.db");
+    SqliteOptions o;
+    o.synchronous = "normal";
+    auto w = OpenSqlite(path_, o);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    writer_ = std::move(w.value());
+    auto r = OpenSqlite(path_, o);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    reader_ = std::move(r.value());
+  }
+
+  void Start(StorageWorker::Options opts = StorageWorker::Options(), bool with_reader = true) {
+    worker_ = std::make_unique<StorageWorker>(
+        std::move(writer_), with_reader ? std::move(reader_) : nullptr, posts_.Poster(), opts);
+  }
+
+  // Queues an append to `conv`; its outcome lands in `out` (seq, or -code) on the test thread.
+  bool QueueAppend(const std::string& conv, const std::string& text, std::vector<int64_t>* out) {
+    return worker_->Write<Appended>(
+        [m = Msg(conv, text)](Store& s) { return s.AppendMessage(m); },
+        [out, this](Result<Appended> r) {
+          EXPECT_EQ(test_thread_, std::this_thread::get_id()) << "done must run via post";
+          out->push_back(r.ok() ? r->message.seq : -static_cast<int64_t>(r.status().code()));
+        });
+  }
+
+  std::vector<std::string> Texts(const std::string& conv) {
+    auto r = worker_->Call<std::vector<Message>>(
+        [conv](Store& s) { return s.History(conv, std::nullopt, std::nullopt, 1000); });
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::string> out;
+    if (r.ok()) {
+      for (const auto& m : *r) out.push_back(m.text);
+    }
+    return out;
+  }
+
+  static int64_t Err(Code c) { return -static_cast<int64_t>(c); }
+
+  TempDir dir_;
+  std::string path_;
+  std::unique_ptr<Store> writer_, reader_;
+  PostQueue posts_;  // outlives the worker, which posts while stopping
+  std::unique_ptr<StorageWorker> worker_;
+  std::thread::id test_thread_ = std::this_thread::get_id();
+};
+
+TEST_F(StorageWorkerTest, WriteResultsArriveInOrderThroughPost) {
+  Start();
+  std::vector<int64_t> seqs;
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(QueueAppend("#lobby", "m", &seqs));
+  EXPECT_TRUE(seqs.empty()) << "results come only through post";
+  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 50; }));
+  std::vector<int64_t> expected;
+  for (int i = 1; i <= 50; ++i) expected.push_back(i);
+  EXPECT_EQ(expected, seqs);
+}
+
+TEST_F(StorageWorkerTest, WritesQueuedDuringACommitShareOneTransaction) {
+  Start();
+  Gate gate;
+  int gate_result = 0;
+  ASSERT_TRUE(worker_->Write<int>(gate.Apply(), [&](Result<int> r) { gate_result = *r; }));
+  ASSERT_TRUE(gate.WaitEntered());
+  std::vector<int64_t> seqs;
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(QueueAppend("#lobby", "m", &seqs));
+  gate.Release();
+  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 100 && gate_result == 1; }));
+  EXPECT_LT(worker_->stats().commits.load(), 101u);
+  EXPECT_EQ(2u, worker_->stats().commits.load()) << "the gate's batch, then all 100 together";
+  EXPECT_EQ(101u, worker_->stats().writes.load());
+  EXPECT_EQ(0u, worker_->stats().failed_commits.load());
+  EXPECT_EQ(100, seqs.back());
+}
+
+TEST_F(StorageWorkerTest, MaxBatchSplitsTransactions) {
+  StorageWorker::Options opts;
+  opts.max_batch = 10;
+  Start(opts);
+  Gate gate;
+  ASSERT_TRUE(worker_->Write<int>(gate.Apply(), [](Result<int>) {}));
+  ASSERT_TRUE(gate.WaitEntered());
+  std::vector<int64_t> seqs;
+  for (int i = 0; i < 25; ++i) ASSERT_TRUE(QueueAppend("#lobby", "m", &seqs));
+  gate.Release();
+  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 25; }));
+  EXPECT_EQ(4u, worker_->stats().commits.load());  // gate, 10, 10, 5
+}
+
+TEST_F(StorageWorkerTest, UnavailableFailsTheWholeBatch) {
+  Start();
+  Gate gate;
+  ASSERT_TRUE(worker_->Write<int>(gate.Apply(), [](Result<int>) {}));
+  ASSERT_TRUE(gate.WaitEntered());
+  std::vector<int64_t> a, c;
+  Status b_result;
+  bool b_done = false;
+  ASSERT_TRUE(QueueAppend("#lobby", "before the failure", &a));
+  ASSERT_TRUE(worker_->Write<int>([](Store&) -> Result<int> { return Status::Unavailable("disk"); },
+                                  [&](Result<int> r) {
+                                    b_result = r.status();
+                                    b_done = true;
+                                  }));
+  ASSERT_TRUE(QueueAppend("#lobby", "after the failure", &c));
+  gate.Release();
+  ASSERT_TRUE(posts_.RunUntil([&] { return a.size() == 1 && b_done && c.size() == 1; }));
+  EXPECT_EQ(std::vector<int64_t>{Err(Code::kUnavailable)}, a);
+  EXPECT_EQ(Code::kUnavailable, b_result.code());
+  EXPECT_EQ(std::vector<int64_t>{Err(Code::kUnavailable)}, c);
+  EXPECT_EQ(1u, worker_->stats().failed_commits.load());
+  EXPECT_TRUE(Texts("#lobby").empty()) << "the batch was rolled back";
+  // The worker carries on.
+  std::vector<int64_t> d;
+  ASSERT_TRUE(QueueAppend("#lobby", "later", &d));
+  ASSERT_TRUE(posts_.RunUntil([&] { return d.size() == 1; }));
+  EXPECT_EQ(std::vector<int64_t>{1}, d);
+}
+
+TEST_F(StorageWorkerTest, InternalErrorFailsTheWholeBatchToo) {
+  Start();
+  Gate gate;
+  ASSERT_TRUE(worker_->Write<int>(gate.Apply(), [](Result<int>) {}));
+  ASSERT_TRUE(gate.WaitEntered());
+  std::vector<int64_t> a;
+  bool b_done = false;
+  ASSERT_TRUE(QueueAppend("#lobby", "x", &a));
+  ASSERT_TRUE(worker_->Write<int>([](Store&) -> Result<int> { return Status::Internal("bug"); },
+                                  [&](Result<int> r) {
+                                    EXPECT_EQ(Code::kUnavailable, r.status().code());
+                                    b_done = true;
+                                  }));
+  gate.Release();
+  ASSERT_TRUE(posts_.RunUntil([&] { return a.size() == 1 && b_done; }));
+  EXPECT_EQ(std::vector<int64_t>{Err(Code::kUnavailable)}, a);
+  EXPECT_TRUE(Texts("#lobby").empty());
+}
+
+TEST_F(StorageWorkerTest, LogicalErrorFailsOnlyThatJob) {
+  Start();
+  Gate gate;
+  ASSERT_TRUE(worker_->Write<int>(gate.Apply(), [](Result<int>) {}));
+  ASSERT_TRUE(gate.WaitEntered());
+  std::vector<int64_t> a, c;
+  Status b_result;
+  bool b_done = false;
+  ASSERT_TRUE(QueueAppend("#lobby", "one", &a));
+  ASSERT_TRUE(worker_->Write<bool>(
+      [](Store& s) -> Result<bool> {
+        Status st = s.EditMessage("#lobby", 99, "alice", "x", 1);
+        if (!st.ok()) return st;
+        return true;
+      },
+      [&](Result<bool> r) {
+        b_result = r.status();
+        b_done = true;
+      }));
+  ASSERT_TRUE(QueueAppend("#lobby", "two", &c));
+  gate.Release();
+  ASSERT_TRUE(posts_.RunUntil([&] { return a.size() == 1 && b_done && c.size() == 1; }));
+  EXPECT_EQ(std::vector<int64_t>{1}, a);
+  EXPECT_EQ(Code::kNotFound, b_result.code());
+  EXPECT_EQ(std::vector<int64_t>{2}, c);
+  EXPECT_EQ(0u, worker_->stats().failed_commits.load());
+  EXPECT_EQ((std::vector<std::string>{"one", "two"}), Texts("#lobby"));
+}
+
+TEST_F(StorageWorkerTest, ReadSeesCommittedWrites) {
+  Start();
+  std::vector<int64_t> seqs;
+  ASSERT_TRUE(QueueAppend("#lobby", "visible", &seqs));
+  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 1; }));
+  std::vector<std::string> texts;
+  bool done = false;
+  std::thread::id ran_on;
+  ASSERT_TRUE(worker_->Read<std::vector<Message>>(
+      [&ran_on](Store& s) {
+        ran_on = std::this_thread::get_id();
+        return s.History("#lobby", std::nullopt, std::nullopt, 10);
+      },
+      [&](Result<std::vector<Message>> r) {
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+        for (const auto& m : *r) texts.push_back(m.text);
+        done = true;
+      }));
+  ASSERT_TRUE(posts_.RunUntil([&] { return done; }));
+  EXPECT_EQ(std::vector<std::string>{"visible"}, texts);
+  EXPECT_NE(test_thread_, ran_on);
+  EXPECT_EQ(1u, worker_->stats().reads.load());
+}
+
+TEST_F(StorageWorkerTest, ReadsWithoutAReaderRunOnTheWriterConnection) {
+  Start(StorageWorker::Options(), /*with_reader=*/false);
+  std::vector<int64_t> seqs;
+  ASSERT_TRUE(QueueAppend("#lobby", "x", &seqs));
+  size_t n = 0;
+  bool done = false;
+  ASSERT_TRUE(worker_->Read<std::vector<Message>>(
+      [](Store& s) { return s.History("#lobby", std::nullopt, std::nullopt, 10); },
+      [&](Result<std::vector<Message>> r) {
+        n = r.ok() ? r->size() : 999;
+        done = true;
+      }));
+  ASSERT_TRUE(posts_.RunUntil([&] { return done && seqs.size() == 1; }));
+  EXPECT_EQ(1u, n);
+}
+
+TEST_F(StorageWorkerTest, CallReturnsSynchronouslyWithoutPost) {
+  Start();
+  auto r = worker_->Call<int64_t>([](Store& s) -> Result<int64_t> {
+    if (Status b = s.Begin(); !b.ok()) return b;
+    auto a = s.AppendMessage(Msg("#lobby", "direct"));
+    if (Status c = s.Commit(); !c.ok()) return c;
+    if (!a.ok()) return a.status();
+    return a->message.seq;
+  });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(1, *r);
+  EXPECT_EQ(0u, posts_.RunPending());
+  EXPECT_EQ(std::vector<std::string>{"direct"}, Texts("#lobby"));
+}
+
+TEST_F(StorageWorkerTest, CallPassesErrorsBack) {
+  Start();
+  auto r = worker_->Call<int>([](Store&) -> Result<int> { return Status::NotFound("nope"); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(Code::kNotFound, r.status().code());
+}
+
+TEST_F(StorageWorkerTest, FlushWaitsUntilEverythingWasPosted) {
+  Start();
+  std::vector<int64_t> seqs;
+  int reads_done = 0;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(QueueAppend(i % 2 ? "#a" : "#b", "m", &seqs));
+    ASSERT_TRUE(worker_->Read<std::vector<Message>>(
+        [](Store& s) { return s.History("#a", std::nullopt, std::nullopt, 1); },
+        [&](Result<std::vector<Message>>) { ++reads_done; }));
+  }
+  worker_->Flush();
+  posts_.RunPending();  // no waiting: everything must be here already
+  EXPECT_EQ(20u, seqs.size());
+  EXPECT_EQ(20, reads_done);
+  EXPECT_EQ(0u, worker_->stats().queue_depth.load());
+}
+
+TEST_F(StorageWorkerTest, FullQueueRefusesWork) {
+  StorageWorker::Options opts;
+  opts.max_queue = 2;
+  Start(opts);
+  Gate gate;
+  ASSERT_TRUE(worker_->Write<int>(gate.Apply(), [](Result<int>) {}));
+  ASSERT_TRUE(gate.WaitEntered());  // the gate left the queue: it is empty now
+  std::vector<int64_t> a, b, refused;
+  bool read_ran = false;
+  EXPECT_TRUE(QueueAppend("#lobby", "a", &a));
+  EXPECT_TRUE(QueueAppend("#lobby", "b", &b));
+  EXPECT_FALSE(QueueAppend("#lobby", "refused", &refused));
+  EXPECT_FALSE(worker_->Read<std::vector<Message>>(
+      [](Store& s) { return s.History("#lobby", std::nullopt, std::nullopt, 1); },
+      [&](Result<std::vector<Message>>) { read_ran = true; }));
+  gate.Release();
+  ASSERT_TRUE(posts_.RunUntil([&] { return a.size() == 1 && b.size() == 1; }));
+  worker_->Flush();
+  posts_.RunPending();
+  EXPECT_TRUE(refused.empty()) << "a refused job is dropped, never answered";
+  EXPECT_FALSE(read_ran);
+  EXPECT_EQ((std::vector<std::string>{"a", "b"}), Texts("#lobby"));
+  // Room again once the queue drained.
+  EXPECT_TRUE(QueueAppend("#lobby", "c", &a));
+}
+
+TEST_F(StorageWorkerTest, StopFinishesQueuedWorkThenRefuses) {
+  Start();
+  std::vector<int64_t> seqs;
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(QueueAppend("#lobby", "m", &seqs));
+  worker_->Stop();
+  posts_.RunPending();
+  EXPECT_EQ(10u, seqs.size());
+  EXPECT_FALSE(QueueAppend("#lobby", "late", &seqs));
+  auto r = worker_->Call<int>([](Store&) -> Result<int> { return 1; });
+  EXPECT_EQ(Code::kUnavailable, r.status().code());
+  worker_->Stop();  // twice is fine
+}
+
+}  // namespace
+}  // namespace smartlink::storage
