@@ -1,0 +1,126 @@
+// Derived figures and the thresholds that gate CI.
+
+#include <algorithm>
+
+#include "report.h"
+#include "units.h"
+
+namespace slbench {
+
+Derived Derive(const PhaseResult& p) {
+  const PhaseStats& s = p.stats;
+  Derived d;
+  d.seconds = static_cast<double>(p.duration_ns) / kNsPerSec;
+  auto room = static_cast<int>(Op::kRoomMsg);
+  auto direct = static_cast<int>(Op::kDirect);
+  d.msgs_offered = s.offered[room] + s.offered[direct];
+  d.msgs_sent = s.sent[room] + s.sent[direct];
+  d.msgs_acked = s.answered[room] + s.answered[direct];
+  d.msgs_refused = s.refused[room] + s.refused[direct];
+  for (int op = 0; op < kOps; ++op) {
+    if (op == static_cast<int>(Op::kFile)) continue;  // bulk transfers have no rate to keep
+    d.requests_offered += s.offered[op];
+    d.responses += s.answered[op] + s.refused[op];
+  }
+  if (d.seconds > 0) {
+    d.offered_rate = static_cast<double>(d.requests_offered) / d.seconds;
+    d.achieved_rate = static_cast<double>(d.responses) / d.seconds;
+    d.delivery_rate = static_cast<double>(s.delivered) / d.seconds;
+    d.expected_delivery_rate = static_cast<double>(s.expected_deliveries) / d.seconds;
+    d.cpu_percent = 100 * p.self_cpu_s / d.seconds;
+    d.loop_cpu_percent = 100 * static_cast<double>(s.thread_cpu_ns) / kNsPerSec / d.seconds;
+  }
+  if (d.requests_offered > 0) {
+    d.ratio = static_cast<double>(d.responses) / static_cast<double>(d.requests_offered);
+    if (s.expected_deliveries > 0) {
+      d.ratio = std::min(
+          d.ratio, static_cast<double>(s.delivered) / static_cast<double>(s.expected_deliveries));
+    }
+    d.saturated = d.ratio < 0.99;
+  }
+  for (const auto& [code, n] : s.errors) d.errors += n;
+  return d;
+}
+
+uint64_t TotalLost(const RunResult& r) {
+  uint64_t n = r.drain.lost;
+  for (const auto& p : r.phases) n += p.stats.lost;
+  return n;
+}
+
+uint64_t TotalErrors(const RunResult& r) {
+  auto count = [](const PhaseStats& s) {
+    uint64_t n = s.conns_failed + s.churn_failed;
+    for (const auto& [code, k] : s.errors) n += k;
+    return n;
+  };
+  uint64_t n = count(r.drain);
+  for (const auto& p : r.phases) n += count(p.stats);
+  return n;
+}
+
+std::vector<Check> Evaluate(const RunResult& r, const Thresholds& t) {
+  std::vector<Check> out;
+  const auto& phases = r.plan.scenario.phases;
+  for (size_t i = 0; i < r.phases.size(); ++i) {
+    if (phases[i].warmup) continue;
+    const PhaseStats& s = r.phases[i].stats;
+    const std::string& name = phases[i].name;
+    if (t.max_p99_ns >= 0) {
+      const std::pair<const char*, const Histogram*> hists[] = {
+          {"ack", &s.ack}, {"ping", &s.ping}, {"delivery", &s.delivery}};
+      for (const auto& [label, h] : hists) {
+        if (h->count() == 0) continue;
+        Check c;
+        c.what = std::string("p99 ") + label + " (" + name + ")";
+        c.limit = NsToMs(t.max_p99_ns);
+        int64_t v = h->Percentile(99);
+        c.value = NsToMs(v);
+        c.passed = v <= t.max_p99_ns;
+        c.text = std::string("p99 ") + label + " in " + name + ": " + FormatNs(v) +
+                 (c.passed ? " <= " : " > ") + FormatNs(t.max_p99_ns);
+        out.push_back(c);
+      }
+    }
+    if (t.fail_saturated) {
+      Derived d = Derive(r.phases[i]);
+      if (d.ratio >= 0) {
+        Check c;
+        c.what = "achieved rate (" + name + ")";
+        c.limit = 99;
+        c.value = 100 * d.ratio;
+        c.passed = !d.saturated;
+        char buf[128];
+        snprintf(buf, sizeof buf, "achieved %.1f %% of the offered rate in %s%s", c.value,
+                 name.c_str(), c.passed ? "" : " (saturated: below 99 %)");
+        c.text = buf;
+        out.push_back(c);
+      }
+    }
+  }
+  if (t.max_lost >= 0) {
+    Check c;
+    uint64_t lost = TotalLost(r);
+    c.what = "lost";
+    c.limit = static_cast<double>(t.max_lost);
+    c.value = static_cast<double>(lost);
+    c.passed = lost <= static_cast<uint64_t>(t.max_lost);
+    c.text = "messages lost: " + std::to_string(lost) + (c.passed ? " <= " : " > ") +
+             std::to_string(t.max_lost);
+    out.push_back(c);
+  }
+  if (t.max_errors >= 0) {
+    Check c;
+    uint64_t errors = TotalErrors(r);
+    c.what = "errors";
+    c.limit = static_cast<double>(t.max_errors);
+    c.value = static_cast<double>(errors);
+    c.passed = errors <= static_cast<uint64_t>(t.max_errors);
+    c.text = "errors: " + std::to_string(errors) + (c.passed ? " <= " : " > ") +
+             std::to_string(t.max_errors);
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace slbench
