@@ -161,6 +161,10 @@ int Token(const Options& o) {
 
 int Serve(Options o) {
   auto log = MakeLogger(o.log_level);
+  // A write past a file-size limit fails with EFBIG (answered as unavailable) instead of
+  // killing the server; a peer that vanished mid-write is an error code, not a signal.
+  signal(SIGXFSZ, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
   const smartlink::Clock& clock = smartlink::SystemClock::Get();
 
   // Listening address; PORT (as platforms set it) applies when --listen is left alone.
@@ -215,6 +219,14 @@ int Serve(Options o) {
   auto file_ttl = smartlink::ParseDurationMs(o.file_ttl);
   if (!max_file) return Fail("--max-file must be a size such as 100MiB");
   if (!file_ttl) return Fail("--file-ttl must be a duration such as 30d (0: never)");
+  auto max_send_queue = smartlink::ParseBytes(o.max_send_queue);
+  auto handshake_timeout = smartlink::ParseDurationMs(o.handshake_timeout);
+  if (!max_send_queue || *max_send_queue < 64 * 1024) {
+    return Fail("--max-send-queue must be a size of 64KiB or more");
+  }
+  if (!handshake_timeout || *handshake_timeout < 100) {
+    return Fail("--handshake-timeout must be a duration");
+  }
   auto live_grace = smartlink::ParseDurationMs(o.live_grace);
   if (!live_grace) return Fail("--live-grace must be a duration such as 30s");
   std::string admin_key = o.admin_key;
@@ -230,6 +242,7 @@ int Serve(Options o) {
     return Fail("the admin key must be at least 16 bytes");
   }
   net.max_frame_bytes = static_cast<size_t>(*max_frame);
+  net.handshake_timeout_ms = *handshake_timeout;
   net.tls_cert = o.tls_cert;
   net.tls_key = o.tls_key;
 
@@ -264,6 +277,13 @@ int Serve(Options o) {
   hub_opt.file_types = SplitList(o.file_types);
   hub_opt.file_ttl_ms = *file_ttl;
   hub_opt.live_grace_ms = *live_grace;
+  hub_opt.rate_per_sec = o.rate;
+  hub_opt.rate_burst = o.rate_burst;
+  hub_opt.max_connections = o.max_connections;
+  hub_opt.max_sessions_per_user = o.max_sessions_per_user;
+  hub_opt.send_queue_hard = static_cast<size_t>(*max_send_queue);
+  hub_opt.send_queue_soft = std::min<size_t>(256 << 10, hub_opt.send_queue_hard / 4);
+  hub_opt.codec.max_depth = o.max_depth;
   hub_opt.allowed_origins = SplitList(o.allowed_origins);
   hub_opt.admin_key = admin_key;
   // A chunk must fit in a frame with its JSON envelope (base64 grows it by a third).

@@ -64,6 +64,30 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
   app.add_option("--live-grace", o.live_grace,
                  "A live stream ends when its host has had no session for this long")
       ->envname("SL_LIVE_GRACE");
+  app.add_option("--rate", o.rate,
+                 "Requests per second per connection (0: no limit); more get rate_limited")
+      ->check(CLI::NonNegativeNumber)
+      ->envname("SL_RATE");
+  app.add_option("--rate-burst", o.rate_burst, "Requests a connection may send in a burst")
+      ->check(CLI::PositiveNumber)
+      ->envname("SL_RATE_BURST");
+  app.add_option("--max-connections", o.max_connections,
+                 "Connections in all; handshakes past it get HTTP 503")
+      ->check(CLI::PositiveNumber)
+      ->envname("SL_MAX_CONNECTIONS");
+  app.add_option("--max-sessions-per-user", o.max_sessions_per_user,
+                 "Sessions one user may hold; more are closed with 1008")
+      ->check(CLI::PositiveNumber)
+      ->envname("SL_MAX_SESSIONS_PER_USER");
+  app.add_option("--max-send-queue", o.max_send_queue,
+                 "Bytes queued to one connection before it is closed as a slow reader (4008)")
+      ->envname("SL_MAX_SEND_QUEUE");
+  app.add_option("--max-depth", o.max_depth, "Deepest JSON nesting accepted")
+      ->check(CLI::Range(2, 128))
+      ->envname("SL_MAX_DEPTH");
+  app.add_option("--handshake-timeout", o.handshake_timeout,
+                 "Close connections that do not finish the WebSocket handshake in time")
+      ->envname("SL_HANDSHAKE_TIMEOUT");
 
   CLI::App* token = app.add_subcommand("token", "Print an HS256 token signed with the secret");
   token->add_option("--user", o.token_user, "User id (the token's sub)")->required();

@@ -32,6 +32,13 @@ struct Options {
   std::string file_types;  // comma-separated MIME types, "image/*"; empty: any
   std::string file_ttl = "30d";
   std::string live_grace = "30s";
+  double rate = 50;
+  double rate_burst = 200;
+  size_t max_connections = 10000;
+  size_t max_sessions_per_user = 16;
+  std::string max_send_queue = "8MiB";
+  size_t max_depth = 16;
+  std::string handshake_timeout = "10s";
 
   // `slserver token`
   std::string token_user;

@@ -217,6 +217,19 @@ class ServerImpl final : public WsServer, public server::Transport {
       con->set_body("WebSocket endpoint is /ws\n");
       return false;
     }
+    if (con->get_request_header("Sec-WebSocket-Version") != "13") {
+      // Only RFC 6455; websocketpp would also speak the drafts (hybi-00/07/08).
+      con->set_status(websocketpp::http::status_code::upgrade_required);
+      con->replace_header("Sec-WebSocket-Version", "13");
+      con->set_body("WebSocket version 13 only\n");
+      return false;
+    }
+    if (hub_ && !hub_->AcceptConnection()) {
+      con->set_status(websocketpp::http::status_code::service_unavailable);
+      con->replace_header("Retry-After", "5");
+      con->set_body("server full\n");
+      return false;
+    }
     if (hub_ && !hub_->AcceptOrigin(con->get_request_header("Origin"))) {
       con->set_status(websocketpp::http::status_code::forbidden);
       con->set_body("origin not allowed\n");

@@ -49,12 +49,18 @@ Status Hub::Load() {
   if (!snap.ok()) return snap.status();
   size_t rooms = snap->rooms.size();
   for (const auto& [follower, followee] : snap->follows) {
-    impl_->followers[followee].insert(follower);
+    if (impl_->followers[followee].insert(follower).second) impl_->following[follower]++;
   }
   impl_->files_stored = snap->files;
   impl_->state.Load(std::move(snap->rooms), std::move(snap->members), std::move(snap->convs));
   impl_->log("info", "loaded " + std::to_string(rooms) + " rooms");
   return Status::Ok();
+}
+
+bool Hub::AcceptConnection() {
+  if (impl_->conns.size() < impl_->opt.max_connections) return true;
+  impl_->metrics.refused_connections++;
+  return false;
 }
 
 bool Hub::AcceptOrigin(const std::string& origin) const { return impl_->OriginAllowed(origin); }
@@ -106,45 +112,14 @@ void Hub::OnText(ConnId id, std::string_view text) {
   Impl& h = *impl_;
   Impl::Conn* c = h.Find(id);
   if (!c || c->closing) return;
-  c->last_rx_ms = h.clock.MonotonicMs();
-  h.metrics.frames_in++;
-  protocol::Decoded d = protocol::DecodeRequest(text, h.opt.codec);
-  if (!d.status.ok()) {
-    h.metrics.malformed++;
-    h.Error(*c, d.request.id, d.status);
-    return;
-  }
-  h.metrics.requests[static_cast<size_t>(d.request.op)]++;
-  if (!c->authed()) {
-    if (d.request.op == Op::kAuth) {
-      h.HandleAuth(*c, d.request);
-    } else {
-      h.Error(*c, d.request.id, Status::Unauthenticated("authenticate first"));
-    }
-    return;
-  }
-  h.Dispatch(*c, d.request);
+  h.Receive(*c, protocol::DecodeRequest(text, h.opt.codec), false);
 }
 
 void Hub::OnBinary(ConnId id, std::string_view data) {
   Impl& h = *impl_;
   Impl::Conn* c = h.Find(id);
   if (!c || c->closing) return;
-  c->last_rx_ms = h.clock.MonotonicMs();
-  h.metrics.frames_in++;
-  protocol::Decoded d = protocol::DecodeBinaryChunk(data, h.opt.codec);
-  if (!d.status.ok()) {
-    h.metrics.malformed++;
-    h.Error(*c, d.request.id, d.status);
-    return;
-  }
-  if (!c->authed()) {
-    h.Error(*c, d.request.id, Status::Unauthenticated("authenticate first"));
-    return;
-  }
-  h.metrics.requests[static_cast<size_t>(d.request.op)]++;
-  c->prefers_binary = true;  // answer this client's file.get with binary frames
-  h.Dispatch(*c, d.request);
+  h.Receive(*c, protocol::DecodeBinaryChunk(data, h.opt.codec), true);
 }
 
 void Hub::OnPong(ConnId id) {
@@ -216,8 +191,40 @@ Hub::Impl::Conn* Hub::Impl::Find(ConnId id) {
   return it == conns.end() ? nullptr : &it->second;
 }
 
+void Hub::Impl::Receive(Conn& c, protocol::Decoded d, bool binary) {
+  c.last_rx_ms = clock.MonotonicMs();
+  metrics.frames_in++;
+  bool is_typing = d.op_known && d.request.op == Op::kTyping;
+  if (!TakeToken(c)) {
+    // Typing is dropped quietly; anything else is told when to come back.
+    if (!is_typing) {
+      Error(c, d.request.id, Status::RateLimited("too many requests"), {{"retry_ms", RetryMs(c)}});
+    }
+    Strike(c);
+    return;
+  }
+  if (!d.status.ok()) {
+    metrics.malformed++;
+    Error(c, d.request.id, d.status);
+    Strike(c);
+    return;
+  }
+  metrics.requests[static_cast<size_t>(d.request.op)]++;
+  if (!c.authed()) {
+    if (d.request.op == Op::kAuth && !binary) {
+      HandleAuth(c, d.request);
+    } else {
+      Error(c, d.request.id, Status::Unauthenticated("authenticate first"));
+    }
+    return;
+  }
+  if (binary) c.prefers_binary = true;  // answer this client's file.get with binary frames
+  Dispatch(c, d.request);
+}
+
 void Hub::Impl::Send(Conn& c, const FramePtr& frame, const char* type) {
   if (c.closing) return;
+  if (!HasRoom(c, frame->payload.size(), type)) return;
   metrics.frames_out++;
   metrics.bytes_out += frame->payload.size();
   metrics.events_out[type]++;
@@ -253,6 +260,14 @@ Json Hub::Impl::Limits() const {
 
 void Hub::Impl::Authenticate(Conn& c, const std::string& user, std::optional<int64_t> exp_s,
                              const Json& id) {
+  if (state.SessionsOf(user).size() >= opt.max_sessions_per_user) {
+    metrics.refused_connections++;
+    Error(c, id,
+          Status::Unavailable("too many sessions for " + user + " (" +
+                              std::to_string(opt.max_sessions_per_user) + ")"));
+    CloseConn(c, 1008, "too many connections for this user");
+    return;
+  }
   c.user = user;
   c.session = crypto::RandomHex(8);
   if (exp_s) c.expires_ms = (*exp_s + (opt.verifier ? opt.verifier->leeway_seconds() : 0)) * 1000;
@@ -401,7 +416,11 @@ void Hub::Impl::Broadcast(const ConvId& conv, const FramePtr& frame, const char*
         if (conv_id.empty()) conv_id = conv.str();
         auto it = c->catching_up.find(conv_id);
         if (it != c->catching_up.end()) {
-          it->second.pending.emplace_back(seq, frame);
+          if (it->second.pending.size() >= opt.max_catchup_pending) {
+            SlowReader(*c, "too many live messages while catching up");
+          } else {
+            it->second.pending.emplace_back(seq, frame);
+          }
           continue;
         }
       }

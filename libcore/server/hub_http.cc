@@ -161,6 +161,19 @@ std::string Hub::Impl::MetricsText() const {
           static_cast<double>(metrics.messages_stored));
   counter("smartlink_malformed_total", "Frames that did not decode.",
           static_cast<double>(metrics.malformed));
+  counter("smartlink_rate_limited_total", "Requests refused by the rate limit.",
+          static_cast<double>(metrics.rate_limited));
+  counter("smartlink_abuse_closed_total", "Connections closed for repeated abuse (4029).",
+          static_cast<double>(metrics.abuse_closed));
+  counter("smartlink_slow_readers_total", "Connections closed as slow readers (4008).",
+          static_cast<double>(metrics.slow_readers));
+  counter("smartlink_refused_connections_total", "Connections refused over the connection caps.",
+          static_cast<double>(metrics.refused_connections));
+  o << "# HELP smartlink_dropped_total Signals dropped under send-queue pressure, by type.\n"
+       "# TYPE smartlink_dropped_total counter\n";
+  for (const auto& [type, n] : metrics.dropped) {
+    o << "smartlink_dropped_total{type=\"" << type << "\"} " << n << '\n';
+  }
 
   o << "# HELP smartlink_requests_total Requests received, by type.\n"
        "# TYPE smartlink_requests_total counter\n";

@@ -36,6 +36,11 @@ struct HubMetrics {
   std::map<std::string, uint64_t> events_out;  // by event type, per recipient
   uint64_t messages_stored = 0;
   uint64_t malformed = 0;
+  uint64_t rate_limited = 0;
+  uint64_t abuse_closed = 0;
+  uint64_t slow_readers = 0;
+  uint64_t refused_connections = 0;
+  std::map<std::string, uint64_t> dropped;  // by event type, under send-queue pressure
 };
 
 struct Hub::Impl {
@@ -68,6 +73,11 @@ struct Hub::Impl {
     std::deque<Download> downloads;
     bool pump_scheduled = false;
     bool prefers_binary = false;  // uploaded with binary frames: answer file.get in binary
+    // Rate limit: a token bucket, and strikes for requests refused or malformed.
+    double tokens = 0;
+    int64_t tokens_ms = 0;
+    int strikes = 0;
+    int64_t strikes_since_ms = 0;
     bool authed() const { return !user.empty(); }
   };
 
@@ -114,7 +124,7 @@ struct Hub::Impl {
   state::ChatState state;
   std::unordered_map<ConnId, Conn> conns;
   std::deque<std::pair<int64_t, ConnId>> auth_deadlines;  // (monotonic ms, conn), in order
-  std::set<std::string> pending_rooms;                    // created, not yet committed
+  std::map<std::string, std::string> pending_rooms;       // created, not yet committed -> owner
   int64_t started_ms = 0;
   int64_t last_idle_scan_ms = 0;
   HubMetrics metrics;
@@ -130,9 +140,22 @@ struct Hub::Impl {
   std::unordered_map<std::string, Stream> streams;
   std::unordered_map<std::string, int64_t> notified_upto;            // last notification id sent
   std::unordered_map<std::string, std::set<std::string>> followers;  // followee -> followers
+  std::unordered_map<std::string, size_t> following;                 // follower -> count
   int64_t last_sweep_ms = 0;
 
+  // --- hub_limits.cc: rate limits, send-queue bounds ---
+  // Takes a token from the connection's bucket; false when it is empty.
+  bool TakeToken(Conn& c);
+  int64_t RetryMs(const Conn& c) const;
+  // Counts a refused or malformed request; repeated abuse closes with 4029.
+  void Strike(Conn& c);
+  // Whether `bytes` more may be queued to `c`: droppable signals go first when the queue
+  // is long; past the hard bound the reader is too slow and is closed with 4008.
+  bool HasRoom(Conn& c, size_t bytes, const char* type);
+  void SlowReader(Conn& c, const std::string& why);
+
   // --- hub.cc: connections, sessions, dispatch, HTTP ---
+  void Receive(Conn& c, protocol::Decoded d, bool binary);
   Conn* Find(ConnId id);
   void Send(Conn& c, const FramePtr& frame, const char* type);
   void SendRaw(Conn& c, std::string payload, const char* type);

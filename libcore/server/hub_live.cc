@@ -51,6 +51,12 @@ void Hub::Impl::LiveReq(Conn& c, const Request& req) {
       Reply(c, req, {{"stream", l.stream}, {"host", c.user}, {"title", it->second.title}});
       return;
     }
+    size_t hosting = 0;
+    for (const auto& [n, st] : streams) hosting += st.host == c.user;
+    if (hosting >= opt.max_streams_per_user) {
+      Error(c, req.id, Status::Conflict("you host the most streams allowed at once"));
+      return;
+    }
     Stream s;
     s.name = l.stream;
     s.title = l.title;

@@ -356,7 +356,10 @@ void Hub::Impl::FetchCatchUp(ConnId id, const std::string& conv, int64_t after, 
         }
         int64_t last = res->empty() ? after : res->back().seq;
         if (static_cast<int>(res->size()) == page && last < upto) {
-          FetchCatchUp(id, conv, last, upto);
+          // Pace the next page by how fast this reader takes what was sent.
+          int64_t delay = transport.BufferedBytes(id) > opt.send_queue_soft ? 20 : 0;
+          transport.After(delay,
+                          [this, id, conv, last, upto] { FetchCatchUp(id, conv, last, upto); });
           return;
         }
         if (last < upto) it->second.complete = false;

@@ -40,6 +40,10 @@ void Hub::Impl::FollowReq(Conn& c, const Request& req) {
     Error(c, req.id, Status::BadRequest("you cannot follow yourself"));
     return;
   }
+  if (on && following[c.user] >= opt.max_follows_per_user) {
+    Error(c, req.id, Status::Conflict("you follow the most people allowed"));
+    return;
+  }
   int64_t ts = clock.NowMs();
   ConnId id = c.id;
   std::string me = c.user;
@@ -51,9 +55,9 @@ void Hub::Impl::FollowReq(Conn& c, const Request& req) {
       [this, id, req, me, user, on](Result<Done> res) {
         if (res.ok()) {
           if (on) {
-            followers[user].insert(me);
+            if (followers[user].insert(me).second) following[me]++;
           } else if (auto it = followers.find(user); it != followers.end()) {
-            it->second.erase(me);
+            if (it->second.erase(me) && --following[me] == 0) following.erase(me);
             if (it->second.empty()) followers.erase(it);
           }
         }

@@ -25,6 +25,13 @@ void Hub::Impl::RoomCreate(Conn& c, const Request& req) {
     Error(c, req.id, Status::Conflict("room " + r.room + " exists"));
     return;
   }
+  size_t owned = state.RoomsOwnedBy(c.user);
+  for (const auto& [name, owner] : pending_rooms) owned += owner == c.user;
+  if (owned >= opt.max_rooms_per_user) {
+    Error(c, req.id,
+          Status::Conflict("you own " + std::to_string(owned) + " rooms, the most allowed"));
+    return;
+  }
   storage::RoomRecord rec;
   rec.name = r.room;
   rec.title = r.title;
@@ -35,7 +42,7 @@ void Hub::Impl::RoomCreate(Conn& c, const Request& req) {
   rec.is_private = r.is_private;
   rec.e2e = r.e2e;
   rec.created_ts = clock.NowMs();
-  pending_rooms.insert(r.room);
+  pending_rooms.emplace(r.room, c.user);
   ConnId id = c.id;
   bool queued = storage.Write<Done>(
       [rec](storage::Store& s) -> Result<Done> {

@@ -17,6 +17,7 @@ void ChatState::Load(std::vector<storage::RoomRecord> rooms,
     std::string name = r.name;
     room->record = std::move(r);
     rooms_by_key_[room->record.join_key] = room.get();
+    owned_[room->record.owner]++;
     rooms_[name] = std::move(room);
   }
   for (auto& m : members) {
@@ -46,10 +47,16 @@ Room& ChatState::AddRoom(storage::RoomRecord record) {
   std::string owner = record.owner;
   room->record = std::move(record);
   rooms_by_key_[room->record.join_key] = room.get();
+  owned_[owner]++;
   Room& ref = *room;
   rooms_[name] = std::move(room);
   AddMember(ConvId{ConvId::Kind::kRoom, name, {}, {}}, owner, Role::kOwner);
   return ref;
+}
+
+size_t ChatState::RoomsOwnedBy(const std::string& user) const {
+  auto it = owned_.find(user);
+  return it == owned_.end() ? 0 : it->second;
 }
 
 bool ChatState::IsMember(const ConvId& conv, std::string_view user) const {

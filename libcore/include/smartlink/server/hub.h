@@ -43,6 +43,19 @@ struct HubOptions {
   // Live streams: a stream ends when its host has been gone this long.
   int64_t live_grace_ms = 30000;
 
+  // Limits on what one client can make the server do or hold.
+  double rate_per_sec = 50;            // requests per second per connection (0: no limit)
+  double rate_burst = 200;             // bucket size
+  int abuse_strikes = 100;             // refused or malformed requests in 10 s before 4029
+  size_t max_connections = 10000;      // in all (HTTP 503 past it)
+  size_t max_sessions_per_user = 16;   // close 1008 past it
+  size_t send_queue_soft = 256 << 10;  // typing and presence are dropped past this
+  size_t send_queue_hard = 8 << 20;    // the reader is closed with 4008 past this
+  size_t max_catchup_pending = 10000;  // live messages held while catching a session up
+  size_t max_rooms_per_user = 1000;    // rooms a user may own
+  size_t max_follows_per_user = 5000;
+  size_t max_streams_per_user = 2;
+
   // HTTP and handshakes.
   std::vector<std::string> allowed_origins;  // empty: any origin
   std::string admin_key;                     // for the application's backend; empty: none
@@ -68,6 +81,8 @@ class Hub {
 
   // Whether a browser handshake from `origin` may proceed (HTTP 403 otherwise).
   bool AcceptOrigin(const std::string& origin) const;
+  // Whether another connection fits under the cap (HTTP 503 otherwise).
+  bool AcceptConnection();
 
   void OnOpen(ConnId conn, HandshakeInfo info);
   void OnText(ConnId conn, std::string_view text);

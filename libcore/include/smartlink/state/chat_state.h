@@ -46,6 +46,7 @@ class ChatState {
   Room* FindRoomByKey(std::string_view join_key);
   Room& AddRoom(storage::RoomRecord record);  // the owner becomes a member
   const std::unordered_map<std::string, std::unique_ptr<Room>>& rooms() const { return rooms_; }
+  size_t RoomsOwnedBy(const std::string& user) const;
 
   // --- membership (rooms and direct conversations) ---
   bool IsMember(const protocol::ConvId& conv, std::string_view user) const;
@@ -81,6 +82,7 @@ class ChatState {
  private:
   std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
   std::unordered_map<std::string, Room*> rooms_by_key_;
+  std::unordered_map<std::string, size_t> owned_;                    // owner -> rooms created
   std::unordered_map<std::string, std::set<std::string>> convs_of_;  // user -> convs
   std::set<std::string> direct_;                                     // known direct convs
   std::unordered_map<std::string, int64_t> last_seq_;
