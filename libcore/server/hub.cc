@@ -139,6 +139,7 @@ void Hub::OnClose(ConnId id) {
 void Hub::OnTick() {
   Impl& h = *impl_;
   int64_t now = h.clock.MonotonicMs();
+  for (auto& [id, c] : h.conns) h.CheckBacklog(c, now);
   while (!h.auth_deadlines.empty() && h.auth_deadlines.front().first <= now) {
     ConnId id = h.auth_deadlines.front().second;
     h.auth_deadlines.pop_front();

@@ -78,6 +78,7 @@ struct Hub::Impl {
     int64_t tokens_ms = 0;
     int strikes = 0;
     int64_t strikes_since_ms = 0;
+    int64_t over_since_ms = 0;  // when the send queue went past the bound (0: it is not)
     bool authed() const { return !user.empty(); }
   };
 
@@ -153,6 +154,8 @@ struct Hub::Impl {
   // is long; past the hard bound the reader is too slow and is closed with 4008.
   bool HasRoom(Conn& c, size_t bytes, const char* type);
   void SlowReader(Conn& c, const std::string& why);
+  // Closes `c` if its send queue has stayed past the bound too long (from OnTick).
+  void CheckBacklog(Conn& c, int64_t now);
 
   // --- hub.cc: connections, sessions, dispatch, HTTP ---
   void Receive(Conn& c, protocol::Decoded d, bool binary);

@@ -9,6 +9,8 @@ namespace smartlink::server {
 
 namespace {
 constexpr int64_t kStrikeWindowMs = 10000;
+constexpr size_t kBurstFactor = 4;         // past this many times the bound: closed at once
+constexpr int64_t kBacklogGraceMs = 1000;  // past the bound this long: closed
 
 // Signals that lose nothing when dropped: a later one supersedes them.
 bool Droppable(const char* type) {
@@ -60,11 +62,27 @@ bool Hub::Impl::HasRoom(Conn& c, size_t bytes, const char* type) {
     metrics.dropped[type]++;
     return false;
   }
+  // One storage batch can put a burst of broadcasts on a fast reader's queue; a slow
+  // reader is one that stays past the bound (CheckBacklog), or goes far past it.
   if (queued + bytes > opt.send_queue_hard) {
-    SlowReader(c, "send queue over " + std::to_string(opt.send_queue_hard) + " bytes");
-    return false;
+    if (c.over_since_ms == 0) c.over_since_ms = clock.MonotonicMs();
+    if (queued + bytes > kBurstFactor * opt.send_queue_hard) {
+      SlowReader(
+          c, "send queue over " + std::to_string(kBurstFactor * opt.send_queue_hard) + " bytes");
+      return false;
+    }
   }
   return true;
+}
+
+void Hub::Impl::CheckBacklog(Conn& c, int64_t now) {
+  if (c.over_since_ms == 0 || c.closing) return;
+  if (transport.BufferedBytes(c.id) <= opt.send_queue_hard) {
+    c.over_since_ms = 0;
+  } else if (now - c.over_since_ms >= kBacklogGraceMs) {
+    SlowReader(c, "send queue over " + std::to_string(opt.send_queue_hard) + " bytes for " +
+                      std::to_string(now - c.over_since_ms) + " ms");
+  }
 }
 
 void Hub::Impl::SlowReader(Conn& c, const std::string& why) {

@@ -1,0 +1,165 @@
+// Limits: the rate limit and abuse, connection caps, slow readers.
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "e2e/raw_ws.h"
+#include "e2e/server_process.h"
+
+namespace smartlink::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+double Metric(const ServerProcess& server, const std::string& name) {
+  std::istringstream in(HttpRequest(server.http_url(), "GET", "/metrics").body);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  return 0;
+}
+
+TEST(Limits, RateLimitAnswersRetryMsAndAbuseCloses4029) {
+  auto server = ServerProcess::Start({"--rate", "5", "--rate-burst", "5"});
+  ASSERT_TRUE(server);
+  auto c = Login(*server, "alice");  // the auth frame took one token
+  ASSERT_TRUE(c);
+  for (int i = 0; i < 8; ++i) c->Send({{"type", "ping"}, {"id", i}});
+  std::map<std::string, int> kinds;
+  int64_t retry = 0;
+  for (int i = 0; i < 8; ++i) {
+    Json r = c->WaitFor([i](const Json& j) { return j.value("re", -1) == i; });
+    std::string kind = r["type"] == "pong" ? "pong" : r.value("code", "?");
+    kinds[kind]++;
+    if (kind == "rate_limited") retry = r.value("retry_ms", 0);
+  }
+  EXPECT_EQ(4, kinds["pong"]);
+  EXPECT_EQ(4, kinds["rate_limited"]);
+  EXPECT_GT(retry, 0);
+  EXPECT_LE(retry, 1000);
+  // Typing past the limit is dropped without an error.
+  c->Send({{"type", "typing"}, {"to", "@bob"}, {"on", true}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(retry + 400));
+  EXPECT_EQ("pong", c->Request({{"type", "ping"}})["type"]);
+  for (const Json& e : c->Drain(100)) EXPECT_NE("error", e.value("type", "")) << e.dump();
+  // Hammering on regardless closes the connection.
+  for (int i = 0; i < 300; ++i) c->Send({{"type", "ping"}});
+  EXPECT_EQ(4029, c->WaitClosed(5000));
+  EXPECT_GE(Metric(*server, "smartlink_abuse_closed_total"), 1);
+  // Others are unaffected.
+  auto d = Login(*server, "bob");
+  ASSERT_TRUE(d);
+  EXPECT_EQ("pong", d->Request({{"type", "ping"}})["type"]);
+}
+
+TEST(Limits, ConnectionCapsRefuseWith503And1008) {
+  auto server = ServerProcess::Start({"--max-connections", "3", "--max-sessions-per-user", "2"});
+  ASSERT_TRUE(server);
+  auto a1 = Login(*server, "alice");
+  auto a2 = Login(*server, "alice");
+  ASSERT_TRUE(a1 && a2);
+  auto a3 = Connect(server->ws_url());
+  ASSERT_TRUE(a3);
+  Json r = a3->Request({{"type", "auth"}, {"user", "alice"}});
+  EXPECT_EQ("error", r["type"]);
+  EXPECT_EQ(1008, a3->WaitClosed(3000));
+  // a3 is gone; fill the server, then one more handshake is refused.
+  auto b = Login(*server, "bob");
+  ASSERT_TRUE(b);
+  net::ClientOptions o;
+  o.url = server->ws_url();
+  auto refused = net::BlockingClient::Connect(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(std::string::npos, refused.status().message().find("503"))
+      << refused.status().message();
+  b.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(Login(*server, "carol"));
+}
+
+TEST(Limits, SlowReaderIsClosed4008AndRecoversWithSince) {
+  auto server = ServerProcess::Start({"--rate", "0", "--max-send-queue", "512KiB"});
+  ASSERT_TRUE(server);
+  auto alice = Login(*server, "alice");
+  auto bob = Login(*server, "bob");
+  ASSERT_TRUE(alice && bob);
+  alice->Request({{"type", "room.create"}, {"room", "flood"}});
+  bob->Request({{"type", "room.join"}, {"room", "flood"}});
+
+  RawWs slow;
+  slow.set_small_receive_buffer(true);
+  ASSERT_EQ(101, slow.Open(server->ws_url()));
+  ASSERT_TRUE(slow.SendText(R"({"type":"auth","user":"slow"})"));
+  ASSERT_TRUE(slow.SendText(R"({"type":"room.join","room":"flood"})"));
+  // Wait until the join is in.
+  for (int i = 0; i < 100; ++i) {
+    Json m = alice->Request({{"type", "room.members"}, {"room", "flood"}});
+    if (m["members"].size() == 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  // More than the kernel's socket buffers hold, in messages small enough that one storage
+  // batch does not overflow a fast reader's queue.
+  const int kMessages = 6000;
+  std::string text(1000, 'x');
+  for (int i = 0; i < kMessages; ++i) {
+    alice->Send({{"type", "msg.send"}, {"to", "#flood"}, {"text", text}});
+    if (i % 5 == 0) alice->Send({{"type", "presence.set"}, {"status", i % 10 ? "away" : "busy"}});
+  }
+  // bob, who reads, gets everything in order.
+  for (int i = 1; i <= kMessages; ++i) {
+    Json m = bob->WaitForType("msg", 20000);
+    ASSERT_FALSE(m.is_null()) << "bob stopped at " << i << ", closed " << bob->close_code();
+    ASSERT_EQ(i, m["seq"]);
+  }
+  // The one who did not read was closed as a slow reader.
+  int64_t last_seen = 0;
+  int close_code = 0;
+  int frames = 0;
+  for (;;) {
+    int op;
+    std::string payload;
+    if (!slow.ReadFrame(&op, &payload, 10000)) {
+      ADD_FAILURE() << "read failed after " << frames << " frames: " << strerror(errno);
+      break;
+    }
+    ++frames;
+    if (op == 0x8) {
+      close_code = payload.size() >= 2 ? (static_cast<unsigned char>(payload[0]) << 8 |
+                                          static_cast<unsigned char>(payload[1]))
+                                       : 0;
+      break;
+    }
+    Json j = Json::parse(payload, nullptr, false);
+    if (j.value("type", "") == "msg") last_seen = j["seq"];
+  }
+  EXPECT_EQ(4008, close_code) << server->log();
+  EXPECT_LT(last_seen, kMessages);
+  EXPECT_GE(Metric(*server, "smartlink_slow_readers_total"), 1);
+  std::string metrics = HttpRequest(server->http_url(), "GET", "/metrics").body;
+  EXPECT_NE(std::string::npos, metrics.find("smartlink_dropped_total{type=\"presence\"}"));
+
+  // Back with since: everything it missed, in order, then caught_up.
+  auto again = Login(*server, "slow");
+  ASSERT_TRUE(again);
+  Json r = again->Request({{"type", "room.join"}, {"room", "flood"}, {"since", last_seen}});
+  ASSERT_EQ("ok", r["type"]);
+  int64_t expect = last_seen + 1;
+  for (;;) {
+    Json e = again->WaitFor(
+        [](const Json& j) { return j["type"] == "msg" || j["type"] == "caught_up"; }, 20000);
+    ASSERT_FALSE(e.is_null());
+    if (e["type"] == "caught_up") break;
+    ASSERT_EQ(expect, e["seq"]);
+    ++expect;
+  }
+  EXPECT_EQ(kMessages + 1, expect);
+}
+
+}  // namespace
+}  // namespace smartlink::testing
