@@ -178,14 +178,6 @@ class Fields {
   Status status_;
 };
 
-bool IsValidFileName(std::string_view name) {
-  if (name.empty() || name == "." || name == "..") return false;
-  for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f || c == '/' || c == '\\') return false;
-  }
-  return true;
-}
-
 bool IsValidMime(std::string_view mime) {
   size_t slash = mime.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == mime.size()) return false;

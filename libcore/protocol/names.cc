@@ -12,6 +12,14 @@ bool IsValidName(std::string_view name) {
   return true;
 }
 
+bool IsValidFileName(std::string_view name) {
+  if (name.empty() || name == "." || name == "..") return false;
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f || c == '/' || c == '\\') return false;
+  }
+  return true;
+}
+
 std::string ConvId::str() const {
   if (kind == Kind::kRoom) return "#" + room;
   return "@" + user_a + "," + user_b;

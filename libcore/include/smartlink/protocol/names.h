@@ -14,6 +14,10 @@ bool IsValidName(std::string_view name);
 inline bool IsValidUserId(std::string_view id) { return IsValidName(id); }
 inline bool IsValidRoomName(std::string_view room) { return IsValidName(room); }
 
+// A file name as a client gives it: 1 to 255 bytes, not "." or "..", no '/', '\\', NUL or
+// other control characters. It is only ever shown, never used as a path.
+bool IsValidFileName(std::string_view name);
+
 // A conversation: a room ("#lobby") or a direct conversation ("@alice,bob", ids sorted).
 struct ConvId {
   enum class Kind { kRoom, kDirect };
