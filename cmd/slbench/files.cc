@@ -1,5 +1,6 @@
-// Worker: file uploads (PROTOCOL.md "Files"): file.begin, chunks in binary frames with a
-// window of a few chunks in flight, file.end with the SHA-256 of the whole file.
+// Worker: file transfers (PROTOCOL.md "Files"): file.begin, chunks in binary frames with a
+// window of a few chunks in flight, file.end with the SHA-256 of the whole file; then
+// file.get with binary file.data, whose bytes must hash to the same SHA-256.
 
 #include <openssl/evp.h>
 
@@ -18,9 +19,32 @@ constexpr int64_t kDefaultChunk = 256 * 1024;
 
 }  // namespace
 
-Worker::Upload::Upload() : sha(EVP_MD_CTX_new()) { EVP_DigestInit_ex(sha, EVP_sha256(), nullptr); }
+Worker::Upload::Upload() : sha(EVP_MD_CTX_new()), down_sha(EVP_MD_CTX_new()) {
+  EVP_DigestInit_ex(sha, EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(down_sha, EVP_sha256(), nullptr);
+}
 
-Worker::Upload::~Upload() { EVP_MD_CTX_free(sha); }
+Worker::Upload::~Upload() {
+  EVP_MD_CTX_free(sha);
+  EVP_MD_CTX_free(down_sha);
+}
+
+namespace {
+
+std::string FinalHex(evp_md_ctx_st* ctx) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(ctx, digest, &n);
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < n; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0xF];
+  }
+  return hex;
+}
+
+}  // namespace
 
 void Worker::StartUpload(Conn& c, int64_t intended_ns) {
   auto u = std::make_unique<Upload>();
@@ -29,9 +53,6 @@ void Worker::StartUpload(Conn& c, int64_t intended_ns) {
       std::min(static_cast<size_t>(plan_.PhaseAt(intended_ns)), plan_.scenario.phases.size() - 1);
   u->size = plan_.scenario.phases[phase].file_size;
   u->room = c.rooms.empty() ? 0 : c.rooms[0];
-  // The file's msg reaches every member, like a room message.
-  At(intended_ns).expected_deliveries +=
-      static_cast<uint64_t>(plan_.scenario.MembersOf(u->room, opened_total_));
   uint64_t id = Request(c, Req::kFileBegin, intended_ns, 0);
   Write(c, "{\"type\":\"file.begin\",\"id\":" + std::to_string(id) + ",\"to\":\"#" +
                plan_.RoomName(u->room) + "\",\"name\":\"slbench.bin\"," +
@@ -65,15 +86,8 @@ void Worker::PumpUpload(Conn& c) {
     u->in_flight++;
   }
   if (u->offset == u->size && u->in_flight == 0 && !u->end_sent) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(u->sha, digest, &n);
-    static const char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < n; ++i) {
-      hex += kHex[digest[i] >> 4];
-      hex += kHex[digest[i] & 0xF];
-    }
+    u->digest = FinalHex(u->sha);
+    const std::string& hex = u->digest;
     uint64_t id = Request(c, Req::kFileEnd, u->intended_ns, 0);
     Write(c, "{\"type\":\"file.end\",\"id\":" + std::to_string(id) + ",\"file_id\":\"" +
                  u->file_id + "\",\"sha256\":\"" + hex + "\"}");
@@ -108,12 +122,53 @@ void Worker::OnUploadReply(Conn& c, const Pending& p, const Fields& f, bool ok) 
       s.files_done++;
       current_.answered++;
       At(u->intended_ns).file.Record(MonoNs() - u->intended_ns);
-      NextUpload(c);
+      // Now fetch it back, as binary file.data.
+      uint64_t id = Request(c, Req::kFileGet, u->intended_ns, 0);
+      u->get_ns = MonoNs();
+      u->downloading = true;
+      Write(c, "{\"type\":\"file.get\",\"id\":" + std::to_string(id) + ",\"file_id\":\"" +
+                   u->file_id + "\",\"binary\":true}");
       break;
     }
+    case Req::kFileGet:  // the data follows
+      break;
     default:
       break;
   }
+}
+
+void Worker::OnFileData(Conn& c, std::string_view payload) {
+  Upload* u = c.upload.get();
+  if (!u || !u->downloading || payload.size() < 2) {
+    Now().other_events++;
+    return;
+  }
+  size_t hlen = static_cast<size_t>(static_cast<unsigned char>(payload[0])) << 8 |
+                static_cast<unsigned char>(payload[1]);
+  if (payload.size() < 2 + hlen) {
+    CountError("slbench: malformed binary file.data");
+    return;
+  }
+  std::string_view header = payload.substr(2, hlen), data = payload.substr(2 + hlen);
+  bool last = false, ours = false;
+  ScanObject(header, [&](std::string_view key, std::string_view raw) {
+    if (key == "last") last = raw == "true";
+    if (key == "file_id") ours = UnquoteSimple(raw).value_or("") == u->file_id;
+    return true;
+  });
+  if (!ours) return;
+  EVP_DigestUpdate(u->down_sha, data.data(), data.size());
+  u->received += static_cast<int64_t>(data.size());
+  PhaseStats& s = Now();
+  s.download_bytes += data.size();
+  if (!last) return;
+  s.downloads_done++;
+  At(u->intended_ns).download.Record(MonoNs() - u->get_ns);
+  if (u->received != u->size || FinalHex(u->down_sha) != u->digest) {
+    s.downloads_corrupt++;
+    CountError("slbench: downloaded file differs from the upload");
+  }
+  NextUpload(c);
 }
 
 void Worker::NextUpload(Conn& c) {

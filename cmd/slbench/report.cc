@@ -40,6 +40,12 @@ std::string Latencies(const Histogram& h) {
          FormatNs(h.max()) + "  (n=" + std::to_string(h.count()) + ")";
 }
 
+// "150.3 MiB/s" for `bytes` in `ns`.
+std::string PerSecond(double bytes, int64_t ns) {
+  if (ns <= 0) return "-";
+  return Mib(bytes * kNsPerSec / static_cast<double>(ns)) + "/s";
+}
+
 std::string Rate(double per_s) { return FormatCount(per_s) + "/s"; }
 std::string Count(uint64_t n) { return FormatCount(static_cast<double>(n)); }
 
@@ -149,12 +155,31 @@ void PrintSummary(FILE* out, const RunResult& r, const std::vector<Check>& check
               Count(s.typing_events).c_str());
     }
     if (s.offered[op(Op::kFile)]) {
-      fprintf(out, "  files        offered %s, uploaded %s, refused %s; %s (%s/s)\n",
+      fprintf(out,
+              "  files        offered %s, uploaded %s (%s), downloaded %s (%s), refused %s, "
+              "corrupt %s\n",
               Count(s.offered[op(Op::kFile)]).c_str(), Count(s.files_done).c_str(),
-              Count(s.refused[op(Op::kFile)]).c_str(),
-              Mib(static_cast<double>(s.file_bytes)).c_str(),
-              Mib(static_cast<double>(s.file_bytes) / d.seconds).c_str());
-      if (s.file.count()) fprintf(out, "  upload       %s\n", Latencies(s.file).c_str());
+              Mib(static_cast<double>(s.file_bytes)).c_str(), Count(s.downloads_done).c_str(),
+              Mib(static_cast<double>(s.download_bytes)).c_str(),
+              Count(s.refused[op(Op::kFile)]).c_str(), Count(s.downloads_corrupt).c_str());
+      if (s.file.count()) {
+        fprintf(out, "  upload       %s; %s per file at p50\n", Latencies(s.file).c_str(),
+                PerSecond(static_cast<double>(s.file_bytes) / static_cast<double>(s.files_done),
+                          s.file.Percentile(50))
+                    .c_str());
+      }
+      if (s.download.count()) {
+        fprintf(
+            out, "  download     %s; %s per file at p50\n", Latencies(s.download).c_str(),
+            PerSecond(static_cast<double>(s.download_bytes) / static_cast<double>(s.downloads_done),
+                      s.download.Percentile(50))
+                .c_str());
+      }
+      if (p.server_begin.ok && p.server_end.ok && s.file_bytes + s.download_bytes > 0) {
+        double cpu = p.server_end.cpu_s - p.server_begin.cpu_s;
+        fprintf(out, "  server cost  %.2f CPU-seconds per GB moved\n",
+                cpu / (static_cast<double>(s.file_bytes + s.download_bytes) / 1e9));
+      }
     }
     if (d.ratio >= 0) {
       fprintf(out, "  rate         offered %s, achieved %s: %s%s%s\n", Rate(d.offered_rate).c_str(),
@@ -306,11 +331,18 @@ Json ReportJson(const RunResult& r, const std::vector<Check>& checks) {
                         {"catch_up_ms", LatencyJson(s.reconnect)}};
     }
     if (s.offered[static_cast<int>(Op::kFile)]) {
-      j["files"] = {
-          {"uploaded", s.files_done},
-          {"bytes", s.file_bytes},
-          {"mb_per_s", d.seconds > 0 ? static_cast<double>(s.file_bytes) / 1e6 / d.seconds : 0},
-          {"upload_ms", LatencyJson(s.file)}};
+      j["files"] = {{"uploaded", s.files_done},
+                    {"uploaded_bytes", s.file_bytes},
+                    {"downloaded", s.downloads_done},
+                    {"downloaded_bytes", s.download_bytes},
+                    {"corrupt", s.downloads_corrupt},
+                    {"upload_ms", LatencyJson(s.file)},
+                    {"download_ms", LatencyJson(s.download)}};
+      if (p.server_begin.ok && p.server_end.ok && s.file_bytes + s.download_bytes > 0) {
+        j["files"]["server_cpu_s_per_gb"] =
+            (p.server_end.cpu_s - p.server_begin.cpu_s) /
+            (static_cast<double>(s.file_bytes + s.download_bytes) / 1e9);
+      }
     }
     phases.push_back(std::move(j));
   }

@@ -176,8 +176,7 @@ void Timeline::Flush() {
   for (size_t w = 0; w < workers_.size(); ++w) {
     if (batches_[w].empty()) continue;
     Worker* wp = workers_[w].get();
-    int opened = opened_;
-    wp->loop().Post([wp, batch = std::move(batches_[w]), opened] { wp->Fire(batch, opened); });
+    wp->loop().Post([wp, batch = std::move(batches_[w])] { wp->Fire(batch); });
     batches_[w].clear();
   }
 }
@@ -230,8 +229,7 @@ RunResult Timeline::Play() {
     while (opened_ < ramp_to_ && OpenTime(opened_) <= now) {
       int c = opened_++;
       Worker* w = workers_[static_cast<size_t>(plan_.WorkerOf(c))].get();
-      int total = opened_;
-      w->loop().Post([w, c, total] { w->Open(c, total); });
+      w->loop().Post([w, c] { w->Open(c); });
     }
     // Sends that are due.
     int64_t phase_end = plan_.phase_start_ns[static_cast<size_t>(phase_) + 1];

@@ -362,6 +362,39 @@ Result<Scenario> ParseScenario(const Json& j, const std::string& source) {
   return s;
 }
 
+namespace {
+
+// Sets the value at parts[k...] under `node`; "*" stands for every element of an array.
+Status Assign(Json& node, const std::vector<std::string>& parts, size_t k, const Json& value,
+              const std::string& path) {
+  if (k == parts.size()) {
+    node = value;
+    return Status::Ok();
+  }
+  const std::string& part = parts[k];
+  if (part.empty()) return Status::BadRequest("--set: empty name in '" + path + "'");
+  if (node.is_array()) {
+    if (part == "*") {
+      for (Json& e : node) SLB_TRY(Assign(e, parts, k + 1, value, path));
+      return Status::Ok();
+    }
+    bool index = std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!index || part.size() > 6 || std::stoul(part) >= node.size()) {
+      return Status::BadRequest("--set: '" + path + "': no element " + part + " in an array of " +
+                                std::to_string(node.size()));
+    }
+    return Assign(node[std::stoul(part)], parts, k + 1, value, path);
+  }
+  if (node.is_null()) node = Json::object();
+  if (!node.is_object()) {
+    return Status::BadRequest("--set: '" + path + "': '" + part + "' is inside a " +
+                              std::string(node.type_name()));
+  }
+  return Assign(node[part], parts, k + 1, value, path);
+}
+
+}  // namespace
+
 Status ApplyOverride(Json& j, const std::string& assignment) {
   size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
@@ -372,37 +405,15 @@ Status ApplyOverride(Json& j, const std::string& assignment) {
   std::string text = assignment.substr(eq + 1);
   Json value = Json::parse(text, nullptr, false);
   if (value.is_discarded()) value = text;
-  Json* node = &j;
+  std::vector<std::string> parts;
   size_t start = 0;
   for (;;) {
     size_t dot = path.find('.', start);
-    std::string part =
-        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (part.empty()) return Status::BadRequest("--set: empty name in '" + path + "'");
-    bool index = std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
-    Json* next;
-    if (node->is_array()) {
-      size_t i = index ? std::stoul(part) : node->size();
-      if (!index || i >= node->size()) {
-        return Status::BadRequest("--set: '" + path + "': no element " + part + " in an array of " +
-                                  std::to_string(node->size()));
-      }
-      next = &(*node)[i];
-    } else {
-      if (node->is_null()) *node = Json::object();
-      if (!node->is_object()) {
-        return Status::BadRequest("--set: '" + path + "': '" + part + "' is inside a " +
-                                  std::string(node->type_name()));
-      }
-      next = &(*node)[part];
-    }
-    if (dot == std::string::npos) {
-      *next = value;
-      return Status::Ok();
-    }
-    node = next;
+    parts.push_back(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
     start = dot + 1;
   }
+  return Assign(j, parts, 0, value, path);
 }
 
 Result<Scenario> LoadScenario(const std::string& text, const std::string& source,

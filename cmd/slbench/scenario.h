@@ -66,8 +66,9 @@ smartlink::Result<Scenario> ParseScenario(const nlohmann::json& j, const std::st
 smartlink::Result<Scenario> LoadScenario(const std::string& text, const std::string& source,
                                          const std::vector<std::string>& overrides = {});
 
-// Applies "path=value" to `j`: path is dotted ("rate", "phases.1.duration", "auth.mode");
-// value is JSON when it parses as JSON, else a string. Creates objects on the way.
+// Applies "path=value" to `j`: path is dotted ("rate", "phases.1.duration", "auth.mode"),
+// and "*" stands for every element of an array ("phases.*.duration"); value is JSON when it
+// parses as JSON, else a string. Creates objects on the way.
 smartlink::Status ApplyOverride(nlohmann::json& j, const std::string& assignment);
 
 // The scenario as JSON, with every default filled in (for reports and --print-scenario).

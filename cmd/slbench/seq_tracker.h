@@ -21,6 +21,7 @@ class SeqTracker {
   };
 
   bool started() const { return started_; }
+  int64_t start() const { return start_; }  // seqs after this one are expected
   // Expects every seq after `after_seq` (the join's last_seq, or 0 for a new conversation).
   // Does nothing if already started.
   void Start(int64_t after_seq);

@@ -53,10 +53,14 @@ void PhaseStats::Merge(const PhaseStats& o) {
   other_events += o.other_events;
   files_done += o.files_done;
   file_bytes += o.file_bytes;
+  downloads_done += o.downloads_done;
+  download_bytes += o.download_bytes;
+  downloads_corrupt += o.downloads_corrupt;
   ack.Merge(o.ack);
   delivery.Merge(o.delivery);
   ping.Merge(o.ping);
   file.Merge(o.file);
+  download.Merge(o.download);
   send_lag.Merge(o.send_lag);
   frames_out += o.frames_out;
   frames_in += o.frames_in;

@@ -41,17 +41,19 @@ struct PhaseStats {
   uint64_t answered[kOps] = {};      // ok (or pong) received in this phase
   uint64_t refused[kOps] = {};       // error received in this phase
   uint64_t unanswered = 0;           // requests whose connection went away before the reply
-  uint64_t expected_deliveries = 0;  // members reached by the messages offered
+  uint64_t expected_deliveries = 0;  // members due the messages sent (from the seqs, at the end)
   uint64_t delivered = 0;            // msg events received (first copies)
   uint64_t duplicated = 0, out_of_order = 0;
   uint64_t replayed = 0;  // repeats while catching up after a reconnect (see ConvState)
   uint64_t lost = 0;      // filled in at the end from the trackers
   uint64_t typing_events = 0, other_events = 0;
-  uint64_t files_done = 0, file_bytes = 0;
+  uint64_t files_done = 0, file_bytes = 0;  // uploaded
+  uint64_t downloads_done = 0, download_bytes = 0, downloads_corrupt = 0;
   Histogram ack;       // msg.send to its ok
   Histogram delivery;  // msg.send to each msg event
   Histogram ping;      // ping to pong
   Histogram file;      // file.begin to the ok of file.end
+  Histogram download;  // file.get to the last byte of file.data
   Histogram send_lag;  // intended send time to the actual write: the generator's lateness
 
   uint64_t frames_out = 0, frames_in = 0, bytes_out = 0, bytes_in = 0;

@@ -53,8 +53,7 @@ void Worker::Write(Conn& c, const std::string& frame, bool binary) {
   s.bytes_out += frame.size();
 }
 
-void Worker::Fire(const std::vector<Action>& actions, int opened_total) {
-  opened_total_ = std::max(opened_total_, opened_total);
+void Worker::Fire(const std::vector<Action>& actions) {
   for (const Action& a : actions) {
     At(a.intended_ns).offered[static_cast<int>(a.op)]++;
     Conn* c = Find(a.conn);
@@ -96,11 +95,7 @@ void Worker::SendMessage(Conn& c, const Action& a) {
     case Op::kDirect: {
       std::string to;
       if (a.op == Op::kRoomMsg) {
-        int room = c.rooms.empty() ? 0 : c.rooms[0];
-        to = "#" + plan_.RoomName(room);
-        // Every member connection opened so far (all joined unless a ramp is still going).
-        At(a.intended_ns).expected_deliveries +=
-            static_cast<uint64_t>(plan_.scenario.MembersOf(room, opened_total_));
+        to = "#" + plan_.RoomName(c.rooms.empty() ? 0 : c.rooms[0]);
       } else {
         // Another ready connection of this worker (or oneself when alone).
         Conn* peer = &c;
@@ -113,7 +108,6 @@ void Worker::SendMessage(Conn& c, const Action& a) {
           peer = ready_[i];
         }
         to = "@" + peer->user;
-        At(a.intended_ns).expected_deliveries += peer == &c ? 1 : 2;
       }
       uint64_t id =
           Request(c, a.op == Op::kRoomMsg ? Req::kRoomMsg : Req::kDirect, a.intended_ns, 0);
@@ -158,8 +152,8 @@ void Worker::OnMessage(Conn& c, uint32_t gen, std::string_view payload, bool bin
   PhaseStats& s = Now();
   s.frames_in++;
   s.bytes_in += payload.size();
-  if (binary) {
-    s.other_events++;
+  if (binary) {  // only file.data comes in binary frames
+    OnFileData(c, payload);
     return;
   }
   Fields f;
@@ -310,8 +304,17 @@ void Worker::OnSetupReply(Conn& c, const Pending& p, const Fields& f, bool ok) {
       break;
     }
     case Req::kCreate:
-      if ((ok || code == "conflict") && ++c.retries <= kMaxSetupRetries) {
+      if (ok) {
         SendJoin(c, p.aux);
+      } else if (code == "conflict" && ++c.retries <= kMaxSetupRetries) {
+        // Another member's create is still being committed: the room cannot be joined until
+        // it is. Try again a little later, backing off.
+        Conn* cp = &c;
+        uint32_t gen = c.gen;
+        int room = p.aux;
+        loop_->After(std::min(5 << c.retries, 1000), [this, cp, gen, room] {
+          if (cp->gen == gen && cp->state == State::kSetup) SendJoin(*cp, room);
+        });
       } else {
         SetupFailed(c, "room.create refused: " + code);
       }
@@ -411,93 +414,6 @@ void Worker::RecordAckedSeq(std::string_view conv, int64_t seq, int64_t intended
 void Worker::CountError(std::string_view code) {
   Now().errors[std::string(code)]++;
   current_.errors++;
-}
-
-void Worker::Rotate(int second) {
-  Interval in = current_;
-  in.second = second;
-  in.phase = phase_;
-  in.open = ready_count_.load(std::memory_order_relaxed);
-  in.ack = i_ack_.Sparse();
-  in.delivery = i_delivery_.Sparse();
-  in.ping = i_ping_.Sparse();
-  current_ = Interval();
-  i_ack_.Reset();
-  i_delivery_.Reset();
-  i_ping_.Reset();
-  std::lock_guard<std::mutex> lock(mu_);
-  intervals_.push_back(std::move(in));
-}
-
-std::optional<Interval> Worker::LastInterval() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (intervals_.empty()) return std::nullopt;
-  return intervals_.back();
-}
-
-std::vector<Interval> Worker::TakeIntervals() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return std::move(intervals_);
-}
-
-void Worker::CollectSeqs(SeqMaxima* m) const {
-  for (const auto& [conv, v] : acked_by_phase_) {
-    auto& dst = m->acked_by_phase[conv];
-    if (dst.size() < v.size()) dst.resize(v.size(), 0);
-    for (size_t i = 0; i < v.size(); ++i) dst[i] = std::max(dst[i], v[i]);
-    auto& last = m->last[conv];
-    last = std::max(last, *std::max_element(v.begin(), v.end()));
-  }
-  for (const auto& c : conns_) {
-    if (!c) continue;
-    for (const ConvState& cs : c->convs) {
-      auto& last = m->last[cs.conv];
-      last = std::max(last, cs.seq.highest());
-    }
-  }
-}
-
-void Worker::CountLost(const SeqMaxima& m, std::vector<ReceiverIssue>* issues, size_t max_issues,
-                       uint64_t* receivers_with_issues) {
-  size_t phases = plan_.scenario.phases.size();
-  for (const auto& c : conns_) {
-    if (!c) continue;
-    for (const ConvState& cs : c->convs) {
-      if (!cs.seq.started()) continue;
-      auto last_it = m.last.find(cs.conv);
-      int64_t last = last_it == m.last.end() ? 0 : last_it->second;
-      // A receiver the server dropped is only held to the gaps below what it got.
-      if (c->dropped) last = cs.seq.highest();
-      // Seq bounds of each phase: the highest seq acknowledged for a send it offered.
-      std::vector<int64_t> bound(phases, 0);
-      auto b = m.acked_by_phase.find(cs.conv);
-      int64_t running = 0;
-      for (size_t p = 0; p < phases; ++p) {
-        if (b != m.acked_by_phase.end() && p < b->second.size()) {
-          running = std::max(running, b->second[p]);
-        }
-        bound[p] = running;
-      }
-      uint64_t lost = 0;
-      cs.seq.ForEachMissing(last, [&](int64_t from, int64_t to) {
-        lost += static_cast<uint64_t>(to - from + 1);
-        int64_t lo = from;
-        for (size_t p = 0; p < phases && lo <= to; ++p) {
-          int64_t hi = p + 1 == phases ? to : std::min(to, bound[p]);
-          if (hi >= lo) {
-            stats_[p].lost += static_cast<uint64_t>(hi - lo + 1);
-            lo = hi + 1;
-          }
-        }
-      });
-      if (lost || cs.duplicated || cs.out_of_order) {
-        ++*receivers_with_issues;
-        if (issues->size() < max_issues) {
-          issues->push_back(ReceiverIssue{c->user, cs.conv, lost, cs.duplicated, cs.out_of_order});
-        }
-      }
-    }
-  }
 }
 
 }  // namespace slbench

@@ -72,8 +72,7 @@ void Worker::BeginPhase(int phase) {
   }
 }
 
-void Worker::Open(int conn, int opened_total) {
-  opened_total_ = std::max(opened_total_, opened_total);
+void Worker::Open(int conn) {
   size_t slot = static_cast<size_t>(conn / plan_.threads);
   if (slot >= conns_.size()) conns_.resize(slot + 1);
   if (!conns_[slot]) {

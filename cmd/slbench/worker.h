@@ -17,7 +17,7 @@
 #include "smartlink/net/ws_client.h"
 #include "stats.h"
 
-struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX, for the upload's running SHA-256
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX, for the files' running SHA-256
 
 namespace slbench {
 
@@ -48,9 +48,9 @@ class Worker {
   // --- loop thread ---
   void Start();                // starts the housekeeping timer
   void BeginPhase(int phase);  // also drops and reconnects if the phase says so
-  void Open(int conn, int opened_total);
+  void Open(int conn);
   void CloseConn(int conn);
-  void Fire(const std::vector<Action>& actions, int opened_total);
+  void Fire(const std::vector<Action>& actions);
   void SetChurn(const std::vector<int>& slots);  // the churn loops this worker runs now
   void Rotate(int second);                       // closes one second of the time line
   void Finish(int64_t grace_ns);                 // closes every connection, then stops the loop
@@ -66,8 +66,9 @@ class Worker {
   std::vector<PhaseStats>& stats() { return stats_; }  // phases, then the drain
   std::vector<Interval> TakeIntervals();
   void CollectSeqs(SeqMaxima* m) const;
-  // Counts what each receiver never got into the phase that sent it; lists the receivers
-  // with anything lost, duplicated or out of order (up to `max_issues`).
+  // Counts what each receiver was due (expected_deliveries) and never got (lost) into the
+  // phase that sent it; lists the receivers with anything lost, duplicated or out of order
+  // (up to `max_issues`).
   void CountLost(const SeqMaxima& m, std::vector<ReceiverIssue>* issues, size_t max_issues,
                  uint64_t* receivers_with_issues);
 
@@ -80,6 +81,7 @@ class Worker {
     kFileBegin,
     kFileChunk,
     kFileEnd,
+    kFileGet,
     kAuth,
     kJoin,
     kCreate,
@@ -104,7 +106,12 @@ class Worker {
   struct Upload {
     Upload();
     ~Upload();
-    evp_md_ctx_st* sha;
+    evp_md_ctx_st* sha;       // of the bytes sent
+    evp_md_ctx_st* down_sha;  // of the bytes downloaded back
+    std::string digest;       // hex SHA-256 of the file
+    bool downloading = false;
+    int64_t get_ns = 0;    // when file.get was sent
+    int64_t received = 0;  // bytes downloaded
     int64_t intended_ns = 0;
     std::string file_id;
     int64_t size = 0, offset = 0, acked = 0, chunk = 0;
@@ -141,8 +148,9 @@ class Worker {
   struct Fields {
     std::string_view type, re, conv, seq, text, code, last_seq, file_id, chunk_size, forbidden;
   };
-  // room.join / room.create attempts before a connection gives up on its rooms.
-  static constexpr int kMaxSetupRetries = 5;
+  // room.join / room.create attempts before a connection gives up on its rooms (the waits
+  // between them add up to about 5 s).
+  static constexpr int kMaxSetupRetries = 10;
 
   Conn* Find(int conn);
   PhaseStats& Now() { return stats_[static_cast<size_t>(phase_)]; }
@@ -189,6 +197,7 @@ class Worker {
   void PumpUpload(Conn& c);
   void OnUploadReply(Conn& c, const Pending& p, const Fields& f, bool ok);
   void NextUpload(Conn& c);
+  void OnFileData(Conn& c, std::string_view payload);
 
   const Plan& plan_;
   int index_;
@@ -198,7 +207,6 @@ class Worker {
   std::vector<Conn*> ready_;                  // ready persistent connections
   std::vector<Conn*> backlogged_;             // connections with a backlog to flush
   int phase_ = 0;
-  int opened_total_ = 0;
   bool finishing_ = false;
   uint64_t rng_ = 0x9E3779B97F4A7C15ULL;
   std::string text_tail_;    // message text after the timing marker

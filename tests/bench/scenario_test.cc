@@ -133,6 +133,10 @@ TEST(Scenario, OverridesChangeTheJsonBeforeParsing) {
   EXPECT_EQ(30 * kNsPerSec, s.phases[1].duration_ns);
   EXPECT_EQ(10 * kNsPerSec, s.phases[0].duration_ns);
   EXPECT_EQ("ws://h:1/ws", s.url);
+  Scenario all =
+      Parse(R"({"phases": [{"duration": "1s"}, {"duration": "2s"}]})", {"phases.*.duration=250ms"});
+  EXPECT_EQ(250 * kNsPerMs, all.phases[0].duration_ns);
+  EXPECT_EQ(250 * kNsPerMs, all.phases[1].duration_ns);
   EXPECT_EQ("--set wants PATH=VALUE, such as rate=5000, not 'rate'", Error("{}", {"rate"}));
   EXPECT_NE(std::string::npos,
             Error(R"({"phases": [{}]})", {"phases.3.rate=1"}).find("no element 3"));

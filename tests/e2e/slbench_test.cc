@@ -95,8 +95,7 @@ TEST(Slbench, SmallScenarioDeliversEveryMessageOnceInOrder) {
   auto server = ServerProcess::Start();
   ASSERT_TRUE(server);
   TempDir dir;
-  // Connections first (a ramp, no traffic), so every send finds every member joined and the
-  // expected deliveries are exact.
+  // Connections first (a ramp, no traffic), then two seconds of traffic.
   std::string scenario =
       WriteScenario(dir, {{"rooms", 2},
                           {"connections", 10},
