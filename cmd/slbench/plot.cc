@@ -109,9 +109,15 @@ std::string PlotSvg(const RunResult& r) {
     double f = (std::log10(v) - std::log10(lo)) / (std::log10(hi) - std::log10(lo));
     return kTop1 + kHeight1 * (1 - f);
   };
-  double rate_top = std::pow(10, std::ceil(std::log10(rate_max)));
-  if (rate_top / 2 >= rate_max) rate_top /= 2;
-  auto yrate = [&](double v) { return kTop2 + kHeight2 * (1 - v / rate_top); };
+  // Throughput on a log scale too: sends and deliveries may differ by the room size.
+  // Zero sits on the bottom line.
+  double rate_top = std::pow(10, std::ceil(std::log10(rate_max * 1.05)));
+  double rate_lo = std::max(1.0, rate_top / 1e6);
+  auto yrate = [&](double v) {
+    double f = (std::log10(std::max(v, rate_lo)) - std::log10(rate_lo)) /
+               (std::log10(rate_top) - std::log10(rate_lo));
+    return kTop2 + kHeight2 * (1 - f);
+  };
 
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Num(kWidth) +
                     "\" height=\"" + Num(kTotalHeight) + "\" viewBox=\"0 0 " + Num(kWidth) + " " +
@@ -123,8 +129,8 @@ std::string PlotSvg(const RunResult& r) {
          "</text>\n";
   svg += "<text x=\"" + Num(kLeft) + "\" y=\"" + Num(kTop1 - 8) + "\">" + what +
          " latency, ms (log scale), from the intended send time</text>\n";
-  svg +=
-      "<text x=\"" + Num(kLeft) + "\" y=\"" + Num(kTop2 - 8) + "\">throughput, per second</text>\n";
+  svg += "<text x=\"" + Num(kLeft) + "\" y=\"" + Num(kTop2 - 8) +
+         "\">throughput, per second (log scale)</text>\n";
 
   // Axes and grid.
   double right = kWidth - kRight;
@@ -135,8 +141,7 @@ std::string PlotSvg(const RunResult& r) {
     svg += "<text x=\"" + Num(kLeft - 6) + "\" y=\"" + Num(y + 4) + "\" text-anchor=\"end\">" +
            FormatNs(static_cast<int64_t>(v * kNsPerMs)) + "</text>\n";
   }
-  for (int i = 0; i <= 4; ++i) {
-    double v = rate_top * i / 4;
+  for (double v = rate_lo; v <= rate_top * 1.001; v *= 10) {
     double y = yrate(v);
     svg += "<line x1=\"" + Num(kLeft) + "\" y1=\"" + Num(y) + "\" x2=\"" + Num(right) + "\" y2=\"" +
            Num(y) + "\" stroke=\"#ddd\"/>\n";
@@ -163,21 +168,18 @@ std::string PlotSvg(const RunResult& r) {
   for (const Series* s : {&pmax, &p999, &p99, &p50}) svg += Polyline(*s, X, xmax, ylat);
   for (const Series* s : {&sent, &answered, &delivered}) svg += Polyline(*s, X, xmax, yrate);
 
-  // Legends.
-  double lx = kLeft + 10;
-  for (const Series* s : {&p50, &p99, &p999, &pmax}) {
-    svg += "<rect x=\"" + Num(lx) + "\" y=\"" + Num(kTop1 + 20) +
-           "\" width=\"12\" height=\"3\" fill=\"" + s->color + "\"/><text x=\"" + Num(lx + 16) +
-           "\" y=\"" + Num(kTop1 + 25) + "\">" + s->label + "</text>\n";
-    lx += 70;
-  }
-  lx = kLeft + 10;
-  for (const Series* s : {&sent, &answered, &delivered}) {
-    svg += "<rect x=\"" + Num(lx) + "\" y=\"" + Num(kTop2 + 8) +
-           "\" width=\"12\" height=\"3\" fill=\"" + s->color + "\"/><text x=\"" + Num(lx + 16) +
-           "\" y=\"" + Num(kTop2 + 13) + "\">" + s->label + "</text>\n";
-    lx += 100;
-  }
+  // Legends, right-aligned above each panel.
+  auto legend = [&](std::initializer_list<const Series*> series, double y, double width) {
+    double lx = right - width * static_cast<double>(series.size());
+    for (const Series* s : series) {
+      svg += "<rect x=\"" + Num(lx) + "\" y=\"" + Num(y - 4) +
+             "\" width=\"12\" height=\"3\" fill=\"" + s->color + "\"/><text x=\"" + Num(lx + 16) +
+             "\" y=\"" + Num(y) + "\">" + s->label + "</text>\n";
+      lx += width;
+    }
+  };
+  legend({&p50, &p99, &p999, &pmax}, kTop1 - 8, 60);
+  legend({&sent, &answered, &delivered}, kTop2 - 8, 95);
   svg += "<rect x=\"" + Num(kLeft) + "\" y=\"" + Num(kTop1) + "\" width=\"" + Num(right - kLeft) +
          "\" height=\"" + Num(kHeight1) + "\" fill=\"none\" stroke=\"#333\"/>\n";
   svg += "<rect x=\"" + Num(kLeft) + "\" y=\"" + Num(kTop2) + "\" width=\"" + Num(right - kLeft) +

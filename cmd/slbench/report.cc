@@ -231,6 +231,12 @@ void PrintSummary(FILE* out, const RunResult& r, const std::vector<Check>& check
           st.bold(), st.reset(), static_cast<double>(r.drain_ns) / kNsPerSec,
           Count(dr.answered[0] + dr.answered[1] + dr.answered[2] + dr.answered[3]).c_str(),
           Count(dr.delivered).c_str());
+  if (!r.drain_complete && !r.interrupted) {
+    fprintf(out,
+            "%sthe drain ran out of time with %lld requests open and messages still arriving: "
+            "those count as lost (a longer \"drain\" tells late from lost)%s\n",
+            st.yellow(), static_cast<long long>(r.drain_outstanding), st.reset());
+  }
   if (r.receivers_with_issues) {
     fprintf(out,
             "%s%llu receiver conversations lost, duplicated or reordered messages%s, such as:\n",
@@ -396,6 +402,8 @@ Json ReportJson(const RunResult& r, const std::vector<Check>& checks) {
           {"phases", phases},
           {"drain",
            {{"duration_s", static_cast<double>(r.drain_ns) / kNsPerSec},
+            {"complete", r.drain_complete},
+            {"outstanding", r.drain_outstanding},
             {"delivered", dr.delivered},
             {"lost", dr.lost},
             {"duplicated", dr.duplicated},

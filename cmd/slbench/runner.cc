@@ -85,6 +85,15 @@ class Timeline {
   void BeginPhase(int p);
   void AddStreams(Op op, double rate, int count, int64_t start, int64_t end);
   int64_t OpenTime(int conn) const;
+  // Intended send times are on a grid of kGridNs from t0: the sends of one grid point go out
+  // in one batch, so the runner and the event loops wake at most 10,000 times a second
+  // (each wake costs several microseconds of kernel time, much more in a VM) however high
+  // the rate. Latency is timed from the grid point, when the send was meant to go.
+  int64_t OnGrid(int64_t ns) const {
+    int64_t k = (ns - plan_.t0_ns + kGridNs - 1) / kGridNs;
+    return plan_.t0_ns + k * kGridNs;
+  }
+  static constexpr int64_t kGridNs = 100 * 1000;
   void Flush();
   template <typename Fn>
   void PostAll(Fn fn) {
@@ -233,11 +242,12 @@ RunResult Timeline::Play() {
     }
     // Sends that are due.
     int64_t phase_end = plan_.phase_start_ns[static_cast<size_t>(phase_) + 1];
-    while (!heap_.empty() && heap_.top().first <= now) {
+    while (!heap_.empty() && OnGrid(heap_.top().first) <= now) {
       size_t i = heap_.top().second;
       heap_.pop();
       Stream& s = streams_[i];
-      batches_[static_cast<size_t>(plan_.WorkerOf(s.conn))].push_back(Action{s.op, s.conn, s.next});
+      batches_[static_cast<size_t>(plan_.WorkerOf(s.conn))].push_back(
+          Action{s.op, s.conn, OnGrid(s.next)});
       s.next += s.interval;
       if (s.next < phase_end) heap_.emplace(s.next, i);
     }
@@ -245,7 +255,7 @@ RunResult Timeline::Play() {
     tick(now);
     int64_t wake = std::min({end, next_tick, now + 100 * kNsPerMs});
     if (next_phase < n) wake = std::min(wake, plan_.phase_start_ns[next_phase]);
-    if (!heap_.empty()) wake = std::min(wake, heap_.top().first);
+    if (!heap_.empty()) wake = std::min(wake, OnGrid(heap_.top().first));
     if (opened_ < ramp_to_) wake = std::min(wake, OpenTime(opened_));
     if (wake > now) SleepUntil(wake);
   }
@@ -262,8 +272,14 @@ RunResult Timeline::Play() {
       last_rx = std::max(last_rx, w->last_rx_ns());
     }
     // Quiet for 200 ms with nothing outstanding: deliveries follow their ok within that.
-    if (busy == 0 && now - std::max(last_rx, drain_start) >= 200 * kNsPerMs) break;
-    if (now >= drain_end) break;
+    if (busy == 0 && now - std::max(last_rx, drain_start) >= 200 * kNsPerMs) {
+      r.drain_complete = true;
+      break;
+    }
+    if (now >= drain_end) {
+      r.drain_outstanding = busy;
+      break;
+    }
     if (options_.stop && options_.stop->load() && !r.interrupted) {
       r.interrupted = true;
       drain_end = std::min(drain_end, now + kNsPerSec);

@@ -42,6 +42,10 @@ struct RunResult {
   std::vector<PhaseResult> phases;
   PhaseStats drain;  // what arrived after the last phase
   int64_t drain_ns = 0;
+  // False when the drain ran out of time with replies or deliveries still coming: then
+  // messages on their way count as lost.
+  bool drain_complete = false;
+  int64_t drain_outstanding = 0;  // requests, sends and setups still open at that point
   std::vector<MergedInterval> timeline;
   std::vector<ReceiverIssue> issues;
   uint64_t receivers_with_issues = 0;

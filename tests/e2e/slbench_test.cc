@@ -1,5 +1,6 @@
 // slbench against the real slserver: small scenarios whose JSON reports must show every
-// message acknowledged and delivered once and in order, and exit codes that gate CI.
+// message acknowledged and delivered once and in order, and exit codes that gate CI. The
+// servers run without a request rate limit (--rate 0), as for any load test.
 
 #ifdef SLBENCH_PATH
 
@@ -92,7 +93,7 @@ void ExpectComplete(const Json& report) {
 }
 
 TEST(Slbench, SmallScenarioDeliversEveryMessageOnceInOrder) {
-  auto server = ServerProcess::Start();
+  auto server = ServerProcess::Start({"--rate", "0"});
   ASSERT_TRUE(server);
   TempDir dir;
   // Connections first (a ramp, no traffic), then two seconds of traffic.
@@ -140,7 +141,7 @@ TEST(Slbench, SmallScenarioDeliversEveryMessageOnceInOrder) {
 }
 
 TEST(Slbench, UnmetThresholdExitsOne) {
-  auto server = ServerProcess::Start();
+  auto server = ServerProcess::Start({"--rate", "0"});
   ASSERT_TRUE(server);
   TempDir dir;
   Outcome r = RunSlbench(dir, {"smoke", "--url", server->ws_url(), "--set", "phases.0.duration=1s",
@@ -155,7 +156,7 @@ TEST(Slbench, UnmetThresholdExitsOne) {
 
 TEST(Slbench, TokensMintedFromTheSecret) {
   const std::string secret = "slbench-e2e-secret-0123456789abcdef";
-  auto server = ServerProcess::Start({"--jwt-secret", secret});
+  auto server = ServerProcess::Start({"--jwt-secret", secret, "--rate", "0"});
   ASSERT_TRUE(server);
   TempDir dir;
   Outcome r = RunSlbench(dir, {"smoke", "--url", server->ws_url(), "--jwt-secret", secret, "--set",
@@ -169,7 +170,7 @@ TEST(Slbench, TokensMintedFromTheSecret) {
 }
 
 TEST(Slbench, ReconnectStormCatchesUpWithoutLoss) {
-  auto server = ServerProcess::Start();
+  auto server = ServerProcess::Start({"--rate", "0"});
   ASSERT_TRUE(server);
   TempDir dir;
   std::string scenario = WriteScenario(
@@ -196,7 +197,7 @@ TEST(Slbench, ReconnectStormCatchesUpWithoutLoss) {
 }
 
 TEST(Slbench, ChurnCountsHandshakes) {
-  auto server = ServerProcess::Start();
+  auto server = ServerProcess::Start({"--rate", "0"});
   ASSERT_TRUE(server);
   TempDir dir;
   Outcome r = RunSlbench(dir, {"setup", "--url", server->ws_url(), "--set", "churn=4", "--set",
