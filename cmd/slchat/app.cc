@@ -1,0 +1,103 @@
+// slchat's entry point: parse the command line, resolve the settings the modes share, and
+// run the REPL, a script or a one-shot subcommand.
+
+#include "app.h"
+
+#include <unistd.h>
+
+#include <clocale>
+#include <cstdio>
+#include <cstdlib>
+
+#include "exit_codes.h"
+#include "modes.h"
+#include "repl.h"
+#include "smartlink/version.h"
+
+namespace slchat {
+
+namespace {
+
+std::string UsageFailure(const CLI::App*, const CLI::Error& e) {
+  return std::string("slchat: error: ") + e.what() + "\nRun with --help for more information.\n";
+}
+
+bool ColorOn(int fd) {
+  const char* no_color = getenv("NO_COLOR");
+  if (no_color && *no_color) return false;
+  const char* term = getenv("TERM");
+  if (term && std::string(term) == "dumb") return false;
+  return isatty(fd) == 1;
+}
+
+// Checks the settings CLI11 cannot; an error message, or empty.
+std::string Resolve(const Options& o, Setup* s) {
+  s->options = o;
+  if (o.url.empty()) return "give the server URL (ws://host:port or wss://host:port)";
+  if (o.url.rfind("ws://", 0) != 0 && o.url.rfind("wss://", 0) != 0 &&
+      o.url.rfind("http://", 0) != 0 && o.url.rfind("https://", 0) != 0) {
+    return "the URL must start with ws:// or wss://: " + o.url;
+  }
+  s->session.url = o.url;
+  s->session.token = o.token;
+  s->session.user = o.user;
+  if (o.token.empty() && o.user.empty()) {
+    const char* u = getenv("USER");
+    if (!u || !*u) u = getenv("LOGNAME");
+    if (!u || !*u) return "give --user NAME or --token JWT";
+    s->session.user = u;
+  }
+  s->session.ca_file = o.ca_file;
+  s->session.insecure = o.insecure;
+  for (const std::string& k : o.keys) {
+    size_t eq = k.find('=');
+    if (eq == std::string::npos || eq == 0) return "--key takes ROOM=PASSPHRASE, not '" + k + "'";
+    std::string room = k.substr(0, eq);
+    if (room[0] == '#') room = room.substr(1);
+    s->passphrases[room] = k.substr(eq + 1);
+  }
+  s->color = !o.json && ColorOn(STDOUT_FILENO);
+  return "";
+}
+
+}  // namespace
+
+int RunRepl(const Setup& setup) {
+  EventLoop loop;
+  bool color = ColorOn(STDOUT_FILENO);
+  Repl repl(&loop, color);
+  ChatOptions co;
+  co.json = setup.options.json;
+  co.color = color && !co.json;
+  co.interactive = true;
+  co.passphrases = setup.passphrases;
+  Chat chat(&loop, setup.session, co, &repl);
+  return repl.Run(&chat);
+}
+
+int Main(int argc, char** argv) {
+  setlocale(LC_ALL, "");
+  CLI::App app("slchat: the SmartLink terminal chat client, interactive and scriptable", "slchat");
+  app.footer(kHelpFooter);
+  app.set_version_flag("-V,--version", "slchat " SMARTLINK_VERSION);
+  app.failure_message(UsageFailure);
+  Options o;
+  AddOptions(app, o);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  Setup setup;
+  std::string error = Resolve(o, &setup);
+  if (!error.empty()) {
+    fprintf(stderr, "slchat: error: %s\nRun with --help for more information.\n", error.c_str());
+    return kExitUsage;
+  }
+  if (!o.command.empty()) return RunOneShot(setup);
+  if (o.exec.empty() && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) return RunRepl(setup);
+  return RunScript(setup);
+}
+
+}  // namespace slchat
