@@ -305,7 +305,22 @@ int Serve(Options o) {
     if (Status s = WriteFileAtomic(o.ready_file, url); !s.ok()) return Fail(s.message());
   }
 
+  // Shutdown: stop accepting, let queued writes commit and be acknowledged, close every
+  // session with 1001, and stop once they are gone (or after 3 s).
   bool shutting_down = false;
+  int64_t close_deadline = 0;
+  std::function<void()> wait_closed = [&] {
+    if (hub.connections() == 0 || clock.MonotonicMs() >= close_deadline) {
+      srv.Stop();
+    } else {
+      srv.After(20, wait_closed);
+    }
+  };
+  auto close_all = [&] {
+    hub.CloseAll();
+    close_deadline = clock.MonotonicMs() + 3000;
+    wait_closed();
+  };
   srv.Run([&](int sig) {
     if (shutting_down) {  // a second signal: stop now
       srv.Stop();
@@ -315,23 +330,9 @@ int Serve(Options o) {
     log("info",
         std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": shutting down");
     srv.StopListening();
-    // Let queued writes commit and be acknowledged, then close every session with 1001.
-    auto close_all = [&] {
-      hub.CloseAll();
-      int64_t deadline = clock.MonotonicMs() + 3000;
-      auto wait = std::make_shared<std::function<void()>>();
-      *wait = [&, deadline, wait] {
-        if (hub.connections() == 0 || clock.MonotonicMs() >= deadline) {
-          srv.Stop();
-        } else {
-          srv.After(20, *wait);
-        }
-      };
-      (*wait)();
-    };
     bool queued =
         storage.Write<bool>([](smartlink::storage::Store&) -> Result<bool> { return true; },
-                            [close_all](Result<bool>) { close_all(); });
+                            [&close_all](Result<bool>) { close_all(); });
     if (!queued) close_all();
   });
   storage.Stop();

@@ -80,7 +80,11 @@ TempDir::~TempDir() {
 }
 
 ServerProcess::~ServerProcess() {
-  if (pid_ > 0) Stop(SIGTERM);
+  // Every test ends with a clean shutdown: exit 0, and no sanitizer report (those exit 1).
+  if (pid_ > 0) {
+    int code = Stop(SIGTERM);
+    if (code != 0) ADD_FAILURE() << "slserver exited with " << code << " on SIGTERM:\n" << log();
+  }
 }
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> args,
