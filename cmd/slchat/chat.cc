@@ -68,8 +68,7 @@ void Chat::OnReady(const Json& welcome, bool again) {
     // Learn the rooms (which are e2e) and where every conversation stands, then go.
     session_.Internal({{"type", "convs"}}, [this](const Json& r) {
       for (const Json& c : r.value("convs", Json::array())) {
-        std::string conv = c.value("conv", "");
-        positions_[conv] = std::max(positions_[conv], c.value("last_seq", int64_t{0}));
+        seq_.SetPosition(c.value("conv", ""), c.value("last_seq", int64_t{0}));
       }
       RefreshRooms([this] {
         if (on_ready_) on_ready_();
@@ -87,30 +86,46 @@ void Chat::OnReady(const Json& welcome, bool again) {
 // Asks what changed while we were away and replays it: `convs` names every conversation
 // (new ones too), `sync` sends each one's missed messages then `caught_up`.
 void Chat::CatchUp() {
+  catching_up_ = true;
+  catch_up_.clear();
+  missed_ = 0;
   session_.Internal({{"type", "convs"}}, [this](const Json& r) {
     Json positions = Json::object();
     for (const Json& c : r.value("convs", Json::array())) {
       std::string conv = c.value("conv", "");
-      int64_t last = c.value("last_seq", int64_t{0});
-      auto it = positions_.find(conv);
-      int64_t have = it == positions_.end() ? 0 : it->second;
-      if (last > have) positions[conv] = have;
+      if (c.value("last_seq", int64_t{0}) <= seq_.position(conv)) continue;
+      catch_up_.insert(conv);
+      if (syncing_.insert(conv).second) positions[conv] = seq_.position(conv);
     }
-    missed_ = 0;
-    catching_up_ = static_cast<int>(positions.size());
-    if (positions.empty()) {
-      ui_->Notice("caught up: nothing missed");
-      return;
+    if (!positions.empty()) {
+      session_.Internal({{"type", "sync"}, {"positions", positions}},
+                        [this, positions](const Json& ok) {
+                          bool failed = ok.value("type", "") != "ok";
+                          if (failed) ui_->Error("catching up failed: " + ok.value("message", ""));
+                          for (const auto& [conv, pos] : positions.items()) {
+                            if (failed) CaughtUp(conv);
+                          }
+                          for (const Json& conv : ok.value("forbidden", Json::array())) {
+                            CaughtUp(conv.get<std::string>());
+                          }
+                        });
     }
-    session_.Internal({{"type", "sync"}, {"positions", positions}}, [this](const Json& ok) {
-      if (ok.value("type", "") != "ok") {
-        ui_->Error("catching up failed: " + ok.value("message", ""));
-        catching_up_ = 0;
-        return;
-      }
-      catching_up_ -= static_cast<int>(ok.value("forbidden", Json::array()).size());
-    });
+    MaybeDoneCatchingUp();
   });
+}
+
+void Chat::CaughtUp(const std::string& conv) {
+  syncing_.erase(conv);
+  catch_up_.erase(conv);
+  MaybeDoneCatchingUp();
+}
+
+void Chat::MaybeDoneCatchingUp() {
+  if (!catching_up_ || !catch_up_.empty()) return;
+  catching_up_ = false;
+  ui_->Notice(missed_ == 0 ? std::string("caught up: nothing missed")
+                           : "caught up: " + std::to_string(missed_) + " new message" +
+                                 (missed_ == 1 ? "" : "s") + " since the reconnect");
 }
 
 void Chat::OnDown(int code, const std::string& reason, int64_t retry_ms) {
@@ -208,6 +223,49 @@ void Chat::OpenFrame(Json& frame) {
 
 void Chat::OnFrame(Json& frame, bool quiet) {
   OpenFrame(frame);
+  std::string type = frame.value("type", "");
+  std::string conv = frame.value("conv", "");
+  if (type == "msg" && !frame.contains("re")) {
+    bool gap = false;
+    auto ready = seq_.Add(conv, frame.value("seq", int64_t{0}), frame, &gap);
+    if (gap) SyncConv(conv);
+    for (Json& ev : ready) Deliver(ev, quiet);
+    return;
+  }
+  if (type == "caught_up") {
+    for (Json& ev : seq_.CaughtUp(conv, frame.value("last_seq", int64_t{0}))) Deliver(ev, false);
+    Deliver(frame, quiet);
+    CaughtUp(conv);
+    return;
+  }
+  Deliver(frame, quiet);
+}
+
+// Asks for the messages missing before a held one.
+void Chat::SyncConv(const std::string& conv) {
+  if (!syncing_.insert(conv).second) return;
+  session_.Internal(
+      {{"type", "sync"}, {"positions", {{conv, seq_.position(conv)}}}},
+      [this, conv](const Json& r) {
+        if (r.value("type", "") != "ok" || !r.value("forbidden", Json::array()).empty()) {
+          syncing_.erase(conv);
+        }
+      });
+}
+
+void Chat::Replay(const std::string& conv, int64_t since, std::function<void(const Json&)> done) {
+  seq_.Reset(conv, since);
+  syncing_.insert(conv);
+  session_.Request(
+      {{"type", "sync"}, {"positions", {{conv, since}}}}, [this, conv, done](const Json& r) {
+        if (r.value("type", "") != "ok" || !r.value("forbidden", Json::array()).empty()) {
+          syncing_.erase(conv);
+        }
+        if (done) done(r);
+      });
+}
+
+void Chat::Deliver(Json& frame, bool quiet) {
   if (options_.json && options_.print && !quiet) ui_->PrintJson(frame);
   NoteEvent(frame);
   if (frame.contains("re")) return;  // replies belong to their commands
@@ -235,22 +293,12 @@ void Chat::NoteEvent(const Json& ev) {
   std::string type = ev.value("type", "");
   std::string conv = ev.value("conv", "");
   if (type == "msg") {
-    int64_t seq = ev.value("seq", int64_t{0});
-    int64_t& pos = positions_[conv];
-    pos = std::max(pos, seq);
     std::string from = ev.value("from", "");
     users_.insert(from);
     auto t = typing_.find(conv);
     if (t != typing_.end() && t->second.erase(from)) ui_->Refresh();
-    if (catching_up_ > 0) ++missed_;
+    if (catching_up_) ++missed_;
     if (options_.interactive && conv == current_ && from != session_.user()) ScheduleRead(conv);
-  } else if (type == "caught_up") {
-    int64_t& pos = positions_[conv];
-    pos = std::max(pos, ev.value("last_seq", int64_t{0}));
-    if (catching_up_ > 0 && --catching_up_ == 0) {
-      ui_->Notice("caught up: " + std::to_string(missed_) + " missed message" +
-                  (missed_ == 1 ? "" : "s"));
-    }
   } else if (type == "member.joined" || type == "member.left" || type == "presence") {
     users_.insert(ev.value("user", ""));
   } else if (type == "typing") {
@@ -287,7 +335,7 @@ void Chat::ScheduleRead(const std::string& conv) {
   if (read_timers_.count(conv)) return;
   read_timers_[conv] = loop_->After(500, [this, conv] {
     read_timers_.erase(conv);
-    int64_t seq = positions_[conv];
+    int64_t seq = seq_.position(conv);
     if (seq <= 0 || read_sent_[conv] >= seq) return;
     read_sent_[conv] = seq;
     session_.Send({{"type", "msg.read"}, {"conv", conv}, {"seq", seq}});

@@ -17,6 +17,7 @@
 #include "command.h"
 #include "event_loop.h"
 #include "render.h"
+#include "sequencer.h"
 #include "session.h"
 #include "transfer.h"
 #include "ui.h"
@@ -76,6 +77,9 @@ class Chat {
   // Replaces encrypted texts in a frame (event or reply) by their plain text.
   void OpenFrame(Json& frame);
   bool SetPassphrase(const std::string& room, const std::string& passphrase);
+  // Replays the messages of `conv` after `since` (sync), then keeps it in order; `done`
+  // gets the sync's reply.
+  void Replay(const std::string& conv, int64_t since, std::function<void(const Json&)> done);
 
   Session& session() { return session_; }
   Transfers& transfers() { return *transfers_; }
@@ -97,8 +101,12 @@ class Chat {
   // chat.cc: events and connection.
   void OnReady(const Json& welcome, bool again);
   void OnFrame(Json& frame, bool quiet);
+  void Deliver(Json& frame, bool quiet);
+  void SyncConv(const std::string& conv);
   void OnDown(int code, const std::string& reason, int64_t retry_ms);
   void CatchUp();
+  void CaughtUp(const std::string& conv);
+  void MaybeDoneCatchingUp();
   void NoteEvent(const Json& ev);
   void OpenMessage(Json& msg);
   void ScheduleRead(const std::string& conv);
@@ -151,7 +159,8 @@ class Chat {
   std::map<std::string, RoomInfo> rooms_;
   std::set<std::string> users_;
   std::set<std::string> streams_;
-  std::map<std::string, int64_t> positions_;  // conv -> last seq seen
+  Sequencer seq_;                             // where each conversation stands; msg order
+  std::set<std::string> syncing_;             // conversations with a sync under way
   std::map<std::string, int64_t> read_sent_;  // conv -> last seq marked read
   std::map<std::string, uint64_t> read_timers_;
   std::map<std::string, std::string> keys_;                       // room -> e2e key
@@ -166,8 +175,9 @@ class Chat {
   uint64_t next_watcher_ = 0;
   std::function<void(const std::string&)> heredoc_;  // collecting lines; "." ends
   std::string heredoc_text_;
-  int catching_up_ = 0;  // conversations still catching up after a reconnect
-  int missed_ = 0;
+  bool catching_up_ = false;        // after a reconnect, until every conversation is
+  std::set<std::string> catch_up_;  // caught up: the ones still to come
+  int missed_ = 0;                  // messages delivered meanwhile
 };
 
 }  // namespace slchat

@@ -170,6 +170,7 @@ void Chat::CmdJoin(const Command& c, Done done) {
       return done(false);
     }
     req["since"] = *since;
+    if (req.contains("room")) seq_.Reset("#" + req["room"].get<std::string>(), *since);
   }
   session_.Request(req, [this, c, done](const Json& r) {
     if (r.value("type", "") == "error") {
@@ -188,7 +189,7 @@ void Chat::CmdJoin(const Command& c, Done done) {
     }
     users_.insert(members.begin(), members.end());
     int64_t last = r.value("last_seq", int64_t{0});
-    if (!c.Has("since")) positions_[conv] = std::max(positions_[conv], last);
+    if (!c.Has("since")) seq_.SetPosition(conv, last);
     if (!options_.json) {
       std::string list;
       for (const std::string& m : members) list += (list.empty() ? "" : ", ") + m;
@@ -316,7 +317,7 @@ void Chat::ShowRecent(const std::string& conv, int limit, Done done) {
                           ui_->Print(RenderMessage(m, ctx));
                           last = std::max(last, m.value("seq", int64_t{0}));
                         }
-                        positions_[conv] = std::max(positions_[conv], last);
+                        seq_.SetPosition(conv, last);
                         ScheduleRead(conv);
                       }
                       done(true);  // a new direct conversation has no history yet
@@ -358,7 +359,7 @@ void Chat::CmdHistory(const Command& c, Done done) {
           last = std::max(last, m.value("seq", int64_t{0}));
         }
         if (options_.interactive && last > 0) {
-          positions_[conv] = std::max(positions_[conv], last);
+          seq_.SetPosition(conv, last);
           ScheduleRead(conv);
         }
       },
@@ -402,10 +403,8 @@ void Chat::CmdMessageOp(const Command& c, Done done) {
   } else if (c.name == "react") {
     req.update({{"type", "msg.react"}, {"seq", *seq}, {"emoji", c.Arg(1)}, {"on", !c.Has("off")}});
   } else {  // read
-    auto pos = positions_.find(conv);
-    int64_t upto = seq                                          ? *seq
-                   : pos != positions_.end() && pos->second > 0 ? pos->second
-                                                                : int64_t{1} << 50;
+    int64_t pos = seq_.position(conv);
+    int64_t upto = seq ? *seq : pos > 0 ? pos : int64_t{1} << 50;
     req.update({{"type", "msg.read"}, {"seq", upto}});
   }
   Req(req, nullptr, std::move(done));

@@ -115,13 +115,12 @@ class OneShot {
     });
     if (o_.since >= 0) {
       backlog_from_sync_ = true;
-      chat_->session().Request({{"type", "sync"}, {"positions", {{conv_, o_.since}}}},
-                               [this](const Json& r) {
-                                 if (Failed(r)) return;
-                                 if (!r.value("forbidden", Json::array()).empty()) {
-                                   Fail("forbidden: not a member of " + conv_);
-                                 }
-                               });
+      chat_->Replay(conv_, o_.since, [this](const Json& r) {
+        if (Failed(r)) return;
+        if (!r.value("forbidden", Json::array()).empty()) {
+          Fail("forbidden: not a member of " + conv_);
+        }
+      });
       return;
     }
     if (o_.lines == 0) return EndBacklog();
@@ -198,8 +197,12 @@ class OneShot {
                    [this] { Fail("timed out waiting for " + o_.pattern); });
     }
     if (o_.since >= 0 && !conv_.empty()) {
-      chat_->session().Request({{"type", "sync"}, {"positions", {{conv_, o_.since}}}},
-                               [this](const Json& r) { Failed(r); });
+      chat_->Replay(conv_, o_.since, [this](const Json& r) {
+        if (Failed(r)) return;
+        if (!r.value("forbidden", Json::array()).empty()) {
+          Fail("forbidden: not a member of " + conv_);
+        }
+      });
     }
   }
 

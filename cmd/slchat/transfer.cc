@@ -281,18 +281,20 @@ void Transfers::OnBinary(const Json& header, std::string data) {
   if (header.value("type", "") != "file.data") return;
   auto it = downloads_.find(header.value("file_id", ""));
   if (it == downloads_.end()) return;
-  Write(it->second, header.value("offset", int64_t{-1}), data, header.value("last", false));
+  std::shared_ptr<DownloadJob> d = it->second;  // Write may erase the map's copy
+  Write(d, header.value("offset", int64_t{-1}), data, header.value("last", false));
 }
 
 void Transfers::OnFileData(const Json& ev) {
   auto it = downloads_.find(ev.value("file_id", ""));
   if (it == downloads_.end()) return;
+  std::shared_ptr<DownloadJob> d = it->second;  // Write may erase the map's copy
   auto bytes = smartlink::crypto::Base64Decode(ev.value("data", ""));
   if (!bytes) {
-    FailDownload(it->second, "the server sent bad base64");
+    FailDownload(d, "the server sent bad base64");
     return;
   }
-  Write(it->second, ev.value("offset", int64_t{-1}), *bytes, ev.value("last", false));
+  Write(d, ev.value("offset", int64_t{-1}), *bytes, ev.value("last", false));
 }
 
 void Transfers::Write(const std::shared_ptr<DownloadJob>& d, int64_t offset,
@@ -350,10 +352,12 @@ void Transfers::FailDownload(const std::shared_ptr<DownloadJob>& d, const std::s
 }
 
 void Transfers::OnReconnect() {
-  for (auto& [k, u] : uploads_) {
+  auto uploads = uploads_;  // callbacks may change the maps
+  for (auto& [k, u] : uploads) {
     if (!u->done && !u->file_id.empty()) BeginUpload(u);
   }
-  for (auto& [k, d] : downloads_) {
+  auto downloads = downloads_;
+  for (auto& [k, d] : downloads) {
     if (!d->done && d->out) RequestData(d);
   }
 }

@@ -44,7 +44,10 @@ class SlchatProcess {
   // `env` entries ("NAME=value") are added to the environment; NO_COLOR is always set.
   SlchatProcess(std::vector<std::string> args, std::vector<std::string> env = {}) {
     int in[2], out[2], err[2];
-    if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) return;
+    // Close-on-exec, so that processes started later (a restarted server) do not hold them.
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+      return;
+    }
     pid_ = fork();
     if (pid_ == 0) {
       dup2(in[0], 0);
