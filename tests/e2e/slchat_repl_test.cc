@@ -1,0 +1,214 @@
+// slchat's interactive REPL in a real terminal: tmux runs it in a pseudo-terminal, the
+// test types with send-keys and reads the screen with capture-pane. Each test has its own
+// tmux server (its own socket), killed at the end.
+
+#ifdef SLCHAT_PATH
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "e2e/server_process.h"
+#include "e2e/slchat_process.h"
+
+namespace smartlink::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+// Runs argv; returns its exit code and fills *out with its stdout.
+int Run(std::vector<std::string> argv, std::string* out = nullptr) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 2);
+    std::vector<char*> a;
+    for (auto& s : argv) a.push_back(s.data());
+    a.push_back(nullptr);
+    execvp(a[0], a.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (out) *out = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool HaveTmux() { return Run({"tmux", "-V"}) == 0; }
+
+// One tmux server running one command in a 100x30 terminal.
+class Terminal {
+ public:
+  Terminal(const TempDir& dir, const std::string& command)
+      : socket_(dir.File("tmux-" + std::to_string(++count_) + ".sock")) {
+    Tmux({"-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "100", "-y", "30",
+          command + "; echo EXITED:$?; sleep 600"});
+  }
+  ~Terminal() { Tmux({"kill-server"}); }
+
+  void Type(const std::string& text) { Tmux({"send-keys", "-t", "t", "-l", text}); }
+  void Key(const std::string& key) { Tmux({"send-keys", "-t", "t", key}); }
+
+  std::string Screen() {
+    std::string out;
+    Tmux({"capture-pane", "-p", "-t", "t"}, &out);
+    return out;
+  }
+  // The last line with something on it, without trailing blanks.
+  std::string LastLine() {
+    std::istringstream in(Screen());
+    std::string line, last;
+    while (std::getline(in, line)) {
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      if (!line.empty()) last = line;
+    }
+    return last;
+  }
+  bool WaitFor(const std::string& text, int64_t timeout_ms = 10000) {
+    return WaitUntil([&] { return Screen().find(text) != std::string::npos; }, timeout_ms);
+  }
+  bool WaitForLastLine(const std::string& line, int64_t timeout_ms = 10000) {
+    return WaitUntil([&] { return LastLine() == line; }, timeout_ms);
+  }
+
+ private:
+  int Tmux(std::vector<std::string> args, std::string* out = nullptr) {
+    args.insert(args.begin(), {"tmux", "-S", socket_});
+    return Run(args, out);
+  }
+
+  std::string socket_;
+  static inline int count_ = 0;
+};
+
+class SlchatRepl : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!HaveTmux()) GTEST_SKIP() << "tmux is not installed";
+    server_ = ServerProcess::Start();
+    ASSERT_TRUE(server_);
+    alice_ = Login(*server_, "alice");
+    ASSERT_TRUE(alice_);
+    ASSERT_EQ("ok", alice_->Request({{"type", "room.create"}, {"room", "lobby"}})["type"]);
+  }
+
+  // slchat as `user` in a terminal, with a home of its own for the history file.
+  std::unique_ptr<Terminal> Start(const std::string& user) {
+    auto t = std::make_unique<Terminal>(dir_, "env -u XDG_STATE_HOME HOME=" + dir_.path() +
+                                                  " NO_COLOR=1 LC_ALL=C.UTF-8 " + SLCHAT_PATH +
+                                                  " " + server_->url() + " -u " + user);
+    EXPECT_TRUE(t->WaitFor("connected as " + user)) << t->Screen();
+    return t;
+  }
+
+  Json WaitForEvent(const std::string& type, const std::string& text = "") {
+    return alice_->WaitFor([&](const Json& j) {
+      return j.value("type", "") == type && (text.empty() || j.value("text", "") == text);
+    });
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<net::BlockingClient> alice_;
+};
+
+TEST_F(SlchatRepl, IncomingMessagesPrintAboveTheLineBeingTyped) {
+  auto t = Start("carol");
+  t->Type("/join lobby");
+  t->Key("Enter");
+  ASSERT_TRUE(t->WaitFor("joined #lobby: 2 members (alice, carol)")) << t->Screen();
+  ASSERT_TRUE(t->WaitForLastLine("#lobby>")) << t->Screen();
+  t->Type("half typed");
+  ASSERT_TRUE(t->WaitForLastLine("#lobby> half typed")) << t->Screen();
+  // Typing is announced to the room.
+  Json typing = WaitForEvent("typing");
+  EXPECT_EQ("carol", typing["user"]);
+  EXPECT_EQ(true, typing["on"]);
+
+  ASSERT_EQ("ok",
+            alice_->Request(
+                {{"type", "msg.send"}, {"to", "#lobby"}, {"text", "ping from alice"}})["type"]);
+  ASSERT_TRUE(t->WaitFor("<alice> ping from alice")) << t->Screen();
+  EXPECT_EQ("#lobby> half typed", t->LastLine()) << t->Screen();
+  std::string screen = t->Screen();
+  EXPECT_LT(screen.find("<alice> ping from alice"), screen.find("#lobby> half typed"));
+
+  t->Type(" and finished");
+  t->Key("Enter");
+  Json m = WaitForEvent("msg", "half typed and finished");
+  EXPECT_EQ("carol", m["from"]);
+  ASSERT_TRUE(t->WaitFor("<carol> half typed and finished")) << t->Screen();
+  EXPECT_TRUE(t->WaitForLastLine("#lobby>")) << t->Screen();
+  Json stopped = alice_->WaitFor([](const Json& j) {
+    return j.value("type", "") == "typing" && j.value("on", true) == false;
+  });
+  EXPECT_EQ("carol", stopped["user"]);
+}
+
+TEST_F(SlchatRepl, CompletionKeysAndHistoryAcrossRuns) {
+  {
+    auto t = Start("bob");
+    t->Type("/jo");
+    t->Key("Tab");
+    ASSERT_TRUE(t->WaitForLastLine("slchat> /join")) << t->Screen();
+    t->Type("lob");
+    t->Key("Tab");
+    ASSERT_TRUE(t->WaitForLastLine("slchat> /join lobby")) << t->Screen();
+    t->Key("Enter");
+    ASSERT_TRUE(t->WaitFor("joined #lobby")) << t->Screen();
+    t->Type("/msg @al");
+    t->Key("Tab");
+    ASSERT_TRUE(t->WaitForLastLine("#lobby> /msg @alice")) << t->Screen();
+    t->Key("C-c");  // clears the line, does not quit
+    ASSERT_TRUE(t->WaitForLastLine("#lobby>")) << t->Screen();
+    t->Type("/rooms");
+    t->Key("Enter");
+    ASSERT_TRUE(t->WaitFor("#lobby  2 members, joined")) << t->Screen();
+    t->Type("/nosuch");
+    t->Key("Enter");
+    ASSERT_TRUE(t->WaitFor("error: unknown command /nosuch")) << t->Screen();
+    t->Key("C-d");
+    ASSERT_TRUE(t->WaitFor("EXITED:0")) << t->Screen();
+  }
+  std::ifstream hist(dir_.path() + "/.local/state/slchat/history");
+  std::stringstream saved;
+  saved << hist.rdbuf();
+  EXPECT_NE(std::string::npos, saved.str().find("/rooms")) << saved.str();
+
+  auto t = Start("bob");
+  t->Key("Up");
+  t->Key("Up");
+  EXPECT_TRUE(t->WaitForLastLine("slchat> /rooms")) << t->Screen();
+  t->Key("C-u");
+  t->Type("/quit");
+  t->Key("Enter");
+  EXPECT_TRUE(t->WaitFor("EXITED:0")) << t->Screen();
+}
+
+TEST_F(SlchatRepl, OthersTypingShowsInThePrompt) {
+  auto t = Start("bob");
+  t->Type("/join lobby");
+  t->Key("Enter");
+  ASSERT_TRUE(t->WaitForLastLine("#lobby>")) << t->Screen();
+  alice_->Send({{"type", "typing"}, {"to", "#lobby"}, {"on", true}});
+  ASSERT_TRUE(t->WaitForLastLine("#lobby (alice typing)>")) << t->Screen();
+  ASSERT_EQ("ok",
+            alice_->Request({{"type", "msg.send"}, {"to", "#lobby"}, {"text", "done"}})["type"]);
+  EXPECT_TRUE(t->WaitForLastLine("#lobby>")) << t->Screen();
+  EXPECT_TRUE(t->WaitFor("<alice> done")) << t->Screen();
+}
+
+}  // namespace
+}  // namespace smartlink::testing
+
+#endif  // SLCHAT_PATH
