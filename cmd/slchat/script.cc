@@ -66,8 +66,10 @@ class ScriptRunner {
   }
 
   void Next() {
-    if (!ready_ || busy_ || finishing_) return;
+    if (!ready_ || finishing_) return;
     while (!lines_.empty()) {
+      // A command collecting input lines ("/answer -") gets them while it runs.
+      if (busy_ && !chat_->collecting()) return;
       std::string line = std::move(lines_.front());
       lines_.pop_front();
       if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -86,9 +88,8 @@ class ScriptRunner {
         if (!ok) failed_ = true;
         Next();
       });
-      return;
     }
-    if (input_done_) Finish();
+    if (input_done_ && !busy_) Finish();
   }
 
   // Lets the events that follow the last reply arrive (a ping's pong comes after them),
