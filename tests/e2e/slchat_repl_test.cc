@@ -142,6 +142,11 @@ TEST_F(SlchatRepl, IncomingMessagesPrintAboveTheLineBeingTyped) {
   EXPECT_EQ("#lobby> half typed", t->LastLine()) << t->Screen();
   std::string screen = t->Screen();
   EXPECT_LT(screen.find("<alice> ping from alice"), screen.find("#lobby> half typed"));
+  // What is shown in the current conversation is marked read.
+  Json receipt = alice_->WaitFor([](const Json& j) {
+    return j.value("type", "") == "receipt" && j.value("user", "") == "carol";
+  });
+  EXPECT_EQ(1, receipt["seq"]);
 
   t->Type(" and finished");
   t->Key("Enter");
@@ -206,6 +211,34 @@ TEST_F(SlchatRepl, OthersTypingShowsInThePrompt) {
             alice_->Request({{"type", "msg.send"}, {"to", "#lobby"}, {"text", "done"}})["type"]);
   EXPECT_TRUE(t->WaitForLastLine("#lobby>")) << t->Screen();
   EXPECT_TRUE(t->WaitFor("<alice> done")) << t->Screen();
+}
+
+TEST_F(SlchatRepl, ShowsTheReconnectAndWhatWasMissed) {
+  TempDir data;
+  server_ = ServerProcess::Start({}, data.File("data"));
+  ASSERT_TRUE(server_);
+  std::string port = server_->url().substr(server_->url().rfind(':') + 1);
+  alice_ = Login(*server_, "alice");
+  ASSERT_EQ("ok", alice_->Request({{"type", "room.create"}, {"room", "lobby"}})["type"]);
+  auto t = Start("bob");
+  t->Type("/join lobby");
+  t->Key("Enter");
+  ASSERT_TRUE(t->WaitForLastLine("#lobby>")) << t->Screen();
+  alice_.reset();
+  server_->Stop(SIGTERM);
+  ASSERT_TRUE(t->WaitFor("-- connection lost (1001")) << t->Screen();
+  EXPECT_TRUE(t->WaitForLastLine("[offline] #lobby>")) << t->Screen();
+  t->Type("draft");
+  server_ = ServerProcess::Start({"--listen", "127.0.0.1:" + port}, data.File("data"));
+  ASSERT_TRUE(server_);
+  alice_ = Login(*server_, "alice");
+  ASSERT_EQ("ok",
+            alice_->Request(
+                {{"type", "msg.send"}, {"to", "#lobby"}, {"text", "while you were out"}})["type"]);
+  EXPECT_TRUE(t->WaitFor("<alice> while you were out")) << t->Screen();
+  EXPECT_TRUE(t->WaitFor("-- reconnected to " + server_->url())) << t->Screen();
+  EXPECT_TRUE(t->WaitFor("-- caught up: ")) << t->Screen();  // 1 new, or none if it came live
+  EXPECT_TRUE(t->WaitForLastLine("#lobby> draft")) << t->Screen();
 }
 
 }  // namespace
