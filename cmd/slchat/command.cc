@@ -168,14 +168,15 @@ std::optional<Command> ParseCommand(std::string_view line, std::string* error) {
 }
 
 std::string Usage(const CommandSpec& spec) {
-  std::string u = "/" + std::string(spec.name);
-  if (*spec.args) u += " " + std::string(spec.args);
+  std::string flags;
   for (const FlagSpec& f : spec.flags) {
-    u += " [--" + std::string(f.name);
-    if (f.takes_value) u += " " + Metavar(f);
-    u += "]";
+    flags += " [--" + std::string(f.name);
+    if (f.takes_value) flags += " " + Metavar(f);
+    flags += "]";
   }
-  return u;
+  std::string args = *spec.args ? " " + std::string(spec.args) : "";
+  // The text runs to the end of the line, so its command's flags come first.
+  return "/" + std::string(spec.name) + (spec.rest_is_text ? flags + args : args + flags);
 }
 
 std::optional<std::string> HelpText(std::string_view name) {
