@@ -9,7 +9,7 @@ namespace smartlink::server {
 
 namespace {
 constexpr int64_t kStrikeWindowMs = 10000;
-constexpr size_t kBurstFactor = 4;         // past this many times the bound: closed at once
+constexpr size_t kBurstFactor = 8;         // past this many times the bound: closed at once
 constexpr int64_t kBacklogGraceMs = 1000;  // past the bound this long: closed
 
 // Signals that lose nothing when dropped: a later one supersedes them.

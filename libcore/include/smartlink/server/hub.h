@@ -50,7 +50,7 @@ struct HubOptions {
   size_t max_connections = 10000;      // in all (HTTP 503 past it)
   size_t max_sessions_per_user = 16;   // close 1008 past it
   size_t send_queue_soft = 256 << 10;  // typing and presence are dropped past this
-  // A reader whose queue stays past this for a second (or goes 4 times past it at once) is
+  // A reader whose queue stays past this for a second (or goes 8 times past it at once) is
   // closed with 4008. Broadcast frames are shared, so queued bytes are mostly not copies.
   size_t send_queue_hard = 8 << 20;
   size_t max_catchup_pending = 10000;  // live messages held while catching a session up
