@@ -99,6 +99,27 @@ TEST_F(Slchat, ExecRunsCommandsAsText) {
   EXPECT_EQ(std::string::npos, r.out.find('\033'));  // no colours off a terminal
 }
 
+TEST_F(Slchat, JoinByKeyWithPasswordThenWhoConvsAndLeave) {
+  Json created = alice_->Request(
+      {{"type", "room.create"}, {"room", "hidden"}, {"private", true}, {"password", "pw"}});
+  std::string key = created["join_key"];
+  SlchatResult by_name = RunSlchat(Args({url_, "-e", "/join hidden"}));
+  EXPECT_EQ(1, by_name.code);
+  EXPECT_NE(std::string::npos, by_name.err.find("forbidden")) << by_name.err;
+  SlchatResult r = RunSlchat(Args({url_, "-e", "/join " + key + " pw", "-e", "psst", "-e", "/who",
+                                   "-e", "/convs", "-e", "/leave", "-e", "/rooms"}));
+  ASSERT_EQ(0, r.code) << r.err;
+  EXPECT_NE(std::string::npos, r.out.find("joined #hidden: 2 members")) << r.out;
+  EXPECT_NE(std::string::npos, r.out.find("#hidden: alice (owner, online), bob (online)")) << r.out;
+  EXPECT_NE(std::string::npos, r.out.find("#hidden  0 unread, last seq 1")) << r.out;
+  EXPECT_NE(std::string::npos, r.out.find("left #hidden")) << r.out;
+  // A private room one has left is no longer listed.
+  std::string rooms = r.out.substr(r.out.find("left #hidden") + 12);
+  EXPECT_NE(std::string::npos, rooms.find("#lobby  1 members")) << r.out;
+  EXPECT_EQ(std::string::npos, rooms.find("#hidden")) << r.out;
+  EXPECT_EQ((std::vector<std::string>{"psst"}), History("#hidden"));
+}
+
 TEST_F(Slchat, FailedCommandsReportOnStderrAndExitOne) {
   SlchatResult r = RunSlchat(Args({url_}), "/join nowhere\n/nosuch\n/join lobby\nstill here\n");
   EXPECT_EQ(1, r.code);
