@@ -104,7 +104,7 @@ TEST(Limits, SlowReaderIsClosed4008AndRecoversWithSince) {
 
   // More than the kernel's socket buffers hold, in messages small enough that one storage
   // batch does not overflow a fast reader's queue.
-  const int kMessages = 10000;
+  const int kMessages = 20000;
   std::string text(1000, 'x');
   for (int i = 0; i < kMessages; ++i) {
     alice->Send({{"type", "msg.send"}, {"to", "#flood"}, {"text", text}});
