@@ -251,6 +251,7 @@ void Session::RequestBinary(Json header, std::string data, ReplyFn fn) {
   Pending p;
   p.fn = std::move(fn);
   p.binary = true;
+  p.quiet = true;  // one reply per chunk: not worth a line of --json output
   p.data = std::move(data);
   Enqueue(std::move(header), std::move(p));
 }

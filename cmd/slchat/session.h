@@ -60,7 +60,8 @@ class Session {
   // repeat, such as msg.send with a temp_id) is sent again after the reconnect; the others
   // get an "unavailable" error reply.
   void Request(Json req, ReplyFn fn, bool retry = false);
-  // The same as a binary frame: `header` (which gets the id) followed by `data`.
+  // The same as a binary frame: `header` (which gets the id) followed by `data`. Quiet,
+  // like Internal().
   void RequestBinary(Json header, std::string data, ReplyFn fn);
   // A request of slchat's own bookkeeping (catch-up, keepalive): its reply reaches on_frame
   // with `quiet` set, so --json output leaves it out.
