@@ -264,6 +264,13 @@ int Repl::Run(Chat* chat) {
 }
 
 void Repl::OnReadable() {
+  // Readable with nothing to read: the terminal hung up. (el_gets cannot tell: in
+  // unbuffered mode it also returns NULL whenever an edit leaves the line empty.)
+  int avail = 0;
+  if (ioctl(STDIN_FILENO, FIONREAD, &avail) != 0 || avail <= 0) {
+    loop_->Quit(kExitOk);
+    return;
+  }
   int n = 0;
   const char* s = el_gets(el_, &n);
   if (has_pending_) {
@@ -274,9 +281,6 @@ void Repl::OnReadable() {
     prompt_ = BuildPrompt();
     el_set(el_, EL_UNBUFFERED, 1);
     OnLine(line);
-  } else if (s == nullptr && n < 0 && errno != EINTR && errno != EAGAIN) {
-    loop_->Quit(kExitOk);  // the terminal went away
-    return;
   } else if (s && n == 1 && s[0] == 4) {  // Ctrl-D on an empty line
     loop_->Quit(kExitOk);
     return;

@@ -176,6 +176,15 @@ TEST_F(SlchatRepl, CompletionKeysAndHistoryAcrossRuns) {
     ASSERT_TRUE(t->WaitForLastLine("#lobby> /msg @alice")) << t->Screen();
     t->Key("C-c");  // clears the line, does not quit
     ASSERT_TRUE(t->WaitForLastLine("#lobby>")) << t->Screen();
+    // Emptying the line by editing does not quit either.
+    t->Type("x");
+    t->Key("BSpace");
+    t->Type("abc");
+    t->Key("C-u");
+    t->Type("/he");
+    ASSERT_TRUE(t->WaitForLastLine("#lobby> /he")) << t->Screen();
+    t->Key("C-u");
+    ASSERT_TRUE(t->WaitForLastLine("#lobby>")) << t->Screen();
     t->Type("/rooms");
     t->Key("Enter");
     ASSERT_TRUE(t->WaitFor("#lobby  2 members, joined")) << t->Screen();
