@@ -155,7 +155,8 @@ def table(runs, args):
                  + (" (**--quick**: short runs, figures not meaningful)" if args.quick else "")
                  + ". Server " + ("pinned to CPU 0 and slbench to CPU 1" if args.pinned != "0"
                                   else "and slbench not pinned (no taskset or one CPU)")
-                 + ". slserver ran as `slserver --sync normal --rate 0 --max-connections 60000` "
+                 + ". slserver ran as `slserver --sync normal --rate 0 --max-connections 60000 "
+                 "--max-file 1GiB` "
                  "(`--sync full` for durable sends, `--tls-cert`/`--tls-key` for the wss points), "
                  "the peer as `node bench/peer/server.js`: the peer (Node.js, `ws`) keeps "
                  "everything in memory and stores nothing, where slserver commits every message "

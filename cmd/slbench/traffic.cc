@@ -1,4 +1,4 @@
-// Worker: scheduled sends, replies and events, integrity checks, and the results.
+// Worker: scheduled sends, replies and events, and the integrity checks on what arrives.
 //
 // A message text starts with a marker, "~RRRRRRRR.TTTTTTTTTTTTTTTT", where R is the run id and
 // T the intended send time (MonoNs, hex): any receiver in this process, on any thread, times

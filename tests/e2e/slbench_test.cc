@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "e2e/server_process.h"
+#include "e2e/test_certs.h"
 
 namespace smartlink::testing {
 namespace {
@@ -194,6 +195,33 @@ TEST(Slbench, ReconnectStormCatchesUpWithoutLoss) {
   const Json& storm = report["phases"][2];
   EXPECT_EQ(30, storm["reconnect"]["started"]);
   EXPECT_EQ(30, storm["reconnect"]["caught_up"]);
+}
+
+TEST(Slbench, WssVerifiedWithCaFileCarriesMessagesAndFiles) {
+  TempDir dir;
+  Certificate cert = MakeSelfSignedCert();
+  WriteFile(dir.File("cert.pem"), cert.cert_pem);
+  WriteFile(dir.File("key.pem"), cert.key_pem);
+  auto server = ServerProcess::Start(
+      {"--tls-cert", dir.File("cert.pem"), "--tls-key", dir.File("key.pem"), "--rate", "0"});
+  ASSERT_TRUE(server);
+  ASSERT_EQ(0u, server->ws_url().find("wss://"));
+  std::string scenario = WriteScenario(dir, {{"rooms", 1},
+                                             {"connections", 3},
+                                             {"rate", 20},
+                                             {"file_rate", 1},
+                                             {"file_size", "300KiB"},
+                                             {"phases", Json::array({{{"duration", "2s"}}})}});
+  Outcome r = RunSlbench(dir, {scenario, "--url", server->ws_url(), "--ca-file",
+                               dir.File("cert.pem"), "--json", dir.File("r.json")});
+  ASSERT_EQ(0, r.code) << r.out << r.err;
+  Json report = ReadJson(dir.File("r.json"));
+  ExpectComplete(report);
+  const Json& files = report["phases"][0]["files"];
+  EXPECT_EQ(2, files["uploaded"]);
+  EXPECT_EQ(2, files["downloaded"]);
+  EXPECT_EQ(2 * 300 * 1024, files["downloaded_bytes"]);
+  EXPECT_EQ(0, files["corrupt"]);
 }
 
 TEST(Slbench, ChurnCountsHandshakes) {

@@ -1,0 +1,152 @@
+// slbench's verdicts and reports from a hand-made run: thresholds, saturation, JSON, CSV, SVG.
+
+#include "report.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "units.h"
+
+namespace slbench {
+namespace {
+
+// A run with a warm-up and a measured phase, one second each.
+RunResult MakeRun() {
+  RunResult r;
+  Scenario& s = r.plan.scenario;
+  s.name = "test";
+  s.url = "ws://127.0.0.1:1/ws";
+  s.phases.resize(2);
+  s.phases[0].name = "warm";
+  s.phases[0].warmup = true;
+  s.phases[1].name = "main";
+  r.plan.run_id = "0123abcd";
+  r.plan.t0_ns = 1000 * kNsPerSec;
+  r.plan.phase_start_ns = {r.plan.t0_ns, r.plan.t0_ns + kNsPerSec, r.plan.t0_ns + 2 * kNsPerSec};
+  r.phases.resize(2);
+  for (auto& p : r.phases) p.duration_ns = kNsPerSec;
+  r.drain_complete = true;
+  return r;
+}
+
+TEST(Report, P99ThresholdJudgesMeasuredPhasesOnly) {
+  RunResult r = MakeRun();
+  for (int i = 0; i < 100; ++i) r.phases[0].stats.delivery.Record(50 * kNsPerMs);  // warm-up
+  for (int i = 0; i < 100; ++i)
+    r.phases[1].stats.delivery.Record(i < 98 ? kNsPerMs : 30 * kNsPerMs);
+  Thresholds t;
+  t.max_p99_ns = 20 * kNsPerMs;
+  auto checks = Evaluate(r, t);
+  ASSERT_EQ(1u, checks.size());
+  EXPECT_FALSE(checks[0].passed);
+  EXPECT_EQ("p99 delivery (main)", checks[0].what);
+  EXPECT_EQ("p99 delivery in main: 30.0ms > 20.0ms", checks[0].text);
+
+  t.max_p99_ns = 40 * kNsPerMs;
+  checks = Evaluate(r, t);
+  ASSERT_EQ(1u, checks.size());
+  EXPECT_TRUE(checks[0].passed);
+}
+
+TEST(Report, LostAndErrorsCountTheWholeRun) {
+  RunResult r = MakeRun();
+  r.phases[0].stats.lost = 2;
+  r.phases[1].stats.lost = 1;
+  r.phases[1].stats.errors["rate_limited"] = 4;
+  r.phases[1].stats.conns_failed = 1;
+  EXPECT_EQ(3u, TotalLost(r));
+  EXPECT_EQ(5u, TotalErrors(r));
+  Thresholds t;
+  t.max_lost = 3;
+  t.max_errors = 4;
+  auto checks = Evaluate(r, t);
+  ASSERT_EQ(2u, checks.size());
+  EXPECT_TRUE(checks[0].passed) << checks[0].text;
+  EXPECT_FALSE(checks[1].passed) << checks[1].text;
+  EXPECT_EQ("errors: 5 > 4", checks[1].text);
+}
+
+TEST(Report, BelowNinetyNinePercentIsSaturated) {
+  RunResult r = MakeRun();
+  PhaseStats& s = r.phases[1].stats;
+  s.offered[static_cast<int>(Op::kRoomMsg)] = 1000;
+  s.answered[static_cast<int>(Op::kRoomMsg)] = 995;
+  s.expected_deliveries = 10000;
+  s.delivered = 9950;
+  Derived d = Derive(r.phases[1]);
+  EXPECT_DOUBLE_EQ(0.995, d.ratio);
+  EXPECT_FALSE(d.saturated);
+  EXPECT_DOUBLE_EQ(1000, d.offered_rate);
+
+  s.delivered = 9800;  // deliveries fell behind although every send was answered
+  d = Derive(r.phases[1]);
+  EXPECT_DOUBLE_EQ(0.98, d.ratio);
+  EXPECT_TRUE(d.saturated);
+  Thresholds t;
+  t.fail_saturated = true;
+  auto checks = Evaluate(r, t);
+  ASSERT_EQ(1u, checks.size());
+  EXPECT_FALSE(checks[0].passed);
+  EXPECT_EQ(-1, Derive(r.phases[0]).ratio);  // nothing offered: no verdict
+}
+
+TEST(Report, JsonCsvAndSvgCarryThePhases) {
+  RunResult r = MakeRun();
+  r.phases[1].stats.ack.Record(2 * kNsPerMs);
+  r.phases[1].stats.lost = 1;
+  MergedInterval m;
+  m.second = 1;
+  m.phase = 1;
+  m.sent = 10;
+  m.ack.count = 1;
+  m.ack.p50 = m.ack.p99 = m.ack.max = 2 * kNsPerMs;
+  r.timeline.push_back(m);
+  Thresholds t;
+  t.max_lost = 0;
+  auto checks = Evaluate(r, t);
+
+  nlohmann::json j = ReportJson(r, checks);
+  EXPECT_FALSE(j["passed"]);
+  EXPECT_EQ("main", j["phases"][1]["name"]);
+  EXPECT_EQ(2.0, j["phases"][1]["ack_ms"]["p50"]);
+  EXPECT_EQ(1, j["totals"]["lost"]);
+  EXPECT_EQ(1, j["timeline"][0]["second"]);
+  EXPECT_TRUE(j["drain"]["complete"]);
+
+  std::string csv = ReportCsv(r);
+  EXPECT_EQ(0u, csv.find("phase,warmup,duration_s,"));
+  EXPECT_NE(std::string::npos, csv.find("\nwarm,1,1,"));
+  EXPECT_NE(std::string::npos, csv.find("\nmain,0,1,"));
+
+  std::string svg = PlotSvg(r);
+  EXPECT_EQ(0u, svg.find("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+  EXPECT_NE(std::string::npos, svg.find(">main</text>"));
+  EXPECT_NE(std::string::npos, svg.find("warm (warm-up)"));
+  EXPECT_NE(std::string::npos, svg.find("</svg>"));
+}
+
+TEST(Report, SummaryHasNoColoursUnlessAsked) {
+  RunResult r = MakeRun();
+  r.phases[1].stats.lost = 1;
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  PrintSummary(f, r, {}, false);
+  fclose(f);
+  std::string plain(buf, len);
+  free(buf);
+  EXPECT_NE(std::string::npos, plain.find("phase main"));
+  EXPECT_NE(std::string::npos, plain.find("lost 1"));
+  EXPECT_EQ(std::string::npos, plain.find('\x1b'));
+
+  f = open_memstream(&buf, &len);
+  PrintSummary(f, r, {}, true);
+  fclose(f);
+  std::string coloured(buf, len);
+  free(buf);
+  EXPECT_NE(std::string::npos, coloured.find("\x1b[31m"));
+}
+
+}  // namespace
+}  // namespace slbench
