@@ -41,6 +41,9 @@ Chat::Chat(EventLoop* loop, SessionOptions session, ChatOptions options, Ui* ui)
                    },
                    [this](const std::string& error) {
                      if (on_fatal_) on_fatal_(error);
+                   },
+                   [this](const std::string& what) {
+                     ui_->Notice("ignored a malformed frame from the server (" + what + ")");
                    }}),
       transfers_(std::make_unique<Transfers>(&session_, ui)) {}
 

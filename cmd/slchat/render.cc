@@ -23,8 +23,13 @@ std::string Text(const Json& j, const char* key) {
 
 int64_t Int(const Json& j, const char* key, int64_t fallback = 0) {
   auto it = j.find(key);
-  if (it == j.end() || !it->is_number()) return fallback;
+  if (it == j.end() || !it->is_number_integer()) return fallback;
   return it->get<int64_t>();
+}
+
+bool Bool(const Json& j, const char* key, bool fallback) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
 }
 
 // Continuation lines of a multi-line text are indented under the first.
@@ -222,7 +227,7 @@ std::string RenderMessage(const Json& msg, const RenderContext& ctx) {
   std::string from = Str(msg, "from");
   std::string who = "<" + p.Nick(from) + "> ";
   std::string body;
-  if (msg.value("deleted", false)) {
+  if (Bool(msg, "deleted", false)) {
     body = p.Dim("(deleted)");
   } else if (msg.contains("e2e_error")) {
     body = p.Red("[encrypted: " + Str(msg, "e2e_error") + "]");
@@ -238,7 +243,7 @@ std::string RenderMessage(const Json& msg, const RenderContext& ctx) {
                     Str(file, "file_id") + "]";
     body = body.empty() ? p.Yellow(f) : body + " " + p.Yellow(f);
   }
-  if (msg.contains("edited_ts") && !msg.value("deleted", false)) body += p.Dim(" (edited)");
+  if (msg.contains("edited_ts") && !Bool(msg, "deleted", false)) body += p.Dim(" (edited)");
   const Json reactions = msg.value("reactions", Json());
   if (reactions.is_object() && !reactions.empty()) {
     std::string r;
@@ -258,7 +263,7 @@ std::string RenderMoment(const Json& m, const RenderContext& ctx) {
   out += "<" + p.Nick(Str(m, "author")) + "> " + Indent(Text(m, "text"), 4);
   if (m.contains("likes")) {
     out += p.Dim(" (" + std::to_string(Int(m, "likes")) + " likes" +
-                 (m.value("liked", false) ? ", you like it" : "") + ")");
+                 (Bool(m, "liked", false) ? ", you like it" : "") + ")");
   }
   const Json comments = m.value("comments", Json());
   if (comments.is_array()) {
@@ -281,7 +286,7 @@ std::string RenderEvent(const Json& ev, const RenderContext& ctx) {
   if (type == "msg.deleted") return Head(ev, ctx, p) + p.Dim("(deleted)");
   if (type == "reaction") {
     return Head(ev, ctx, p) + Str(ev, "user") +
-           (ev.value("on", true) ? " reacted " : " unreacted ") + Str(ev, "emoji");
+           (Bool(ev, "on", true) ? " reacted " : " unreacted ") + Str(ev, "emoji");
   }
   if (type == "member.joined" || type == "member.left") {
     return p.Cyan(ConvLabel(Str(ev, "conv"), ctx.self)) + " " +

@@ -106,6 +106,16 @@ void Session::OnOpen() {
 }
 
 void Session::OnMessage(std::string payload, bool binary) {
+  // Frames are untrusted: a field of an unexpected type makes nlohmann/json throw somewhere
+  // down the line. Such a frame is dropped, and slchat goes on.
+  try {
+    Receive(std::move(payload), binary);
+  } catch (const Json::exception& e) {
+    if (handlers_.on_bad_frame) handlers_.on_bad_frame(e.what());
+  }
+}
+
+void Session::Receive(std::string payload, bool binary) {
   last_rx_ms_ = EventLoop::NowMs();
   if (binary) {
     Json header;

@@ -46,6 +46,8 @@ class Session {
     // Gave up: the first connection or authentication failed, or the server closed with a
     // code that forbids retrying.
     std::function<void(const std::string& error)> on_fatal;
+    // A frame that could not be handled (a field of the wrong type) was dropped.
+    std::function<void(const std::string& what)> on_bad_frame;
   };
 
   Session(EventLoop* loop, SessionOptions options, Handlers handlers);
@@ -90,6 +92,7 @@ class Session {
   void Connect();
   void OnOpen();
   void OnMessage(std::string payload, bool binary);
+  void Receive(std::string payload, bool binary);
   void OnClose(int code, const std::string& reason);
   void SendNow(const std::string& id, Pending& p);
   // Sends what is queued as fast as the client-side rate allows.

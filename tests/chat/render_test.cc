@@ -179,6 +179,19 @@ TEST_F(Render, TimesSizesAndProgress) {
   EXPECT_EQ("f 100%  0 B/0 B", ProgressLine("f", 0, 0, 10));
 }
 
+TEST_F(Render, FieldsOfTheWrongTypeAreIgnored) {
+  Json m = {{"type", "msg"},  {"conv", 5},      {"seq", "x"},       {"from", nullptr},
+            {"text", {1, 2}}, {"ts", 1.5e300},  {"deleted", "yes"}, {"reactions", "lots"},
+            {"file", "f"},    {"reply_to", "r"}};
+  EXPECT_NO_THROW(RenderEvent(m, Ctx()));
+  for (const char* type : {"reaction", "presence", "signal", "moment", "live.status",
+                           "notification", "member.joined", "msg.edited"}) {
+    Json e = {{"type", type}, {"on", "no"}, {"user", 1},     {"payload", 7},
+              {"likes", "x"}, {"liked", 1}, {"comments", 3}, {"moment_id", nullptr}};
+    EXPECT_NO_THROW(RenderEvent(e, Ctx())) << type;
+  }
+}
+
 TEST_F(Render, ConversationLabels) {
   EXPECT_EQ("@bob", ConvLabel("@alice,bob", "alice"));
   EXPECT_EQ("@alice", ConvLabel("@alice,bob", "bob"));
