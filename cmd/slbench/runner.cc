@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <memory>
 #include <queue>
 #include <thread>
@@ -209,12 +210,17 @@ RunResult Timeline::Play() {
     r.phases[p].connections_open = Ready();
     if (options_.server_pid > 0) r.phases[p].server_end = SampleProcess(options_.server_pid);
   };
+  int64_t show_at = std::numeric_limits<int64_t>::max();  // when to redraw the progress line
   auto tick = [&](int64_t now) {
     while (now >= next_tick) {
       int s = second++;
       PostAll([s](Worker& w) { w.Rotate(s); });
       next_tick += kNsPerSec;
+      show_at = now + 50 * kNsPerMs;  // once the workers have closed the second
+    }
+    if (now >= show_at) {
       progress.Update(workers_, phase_, now, Ready());
+      show_at = std::numeric_limits<int64_t>::max();
     }
   };
 
@@ -253,7 +259,7 @@ RunResult Timeline::Play() {
     }
     Flush();
     tick(now);
-    int64_t wake = std::min({end, next_tick, now + 100 * kNsPerMs});
+    int64_t wake = std::min({end, next_tick, show_at, now + 100 * kNsPerMs});
     if (next_phase < n) wake = std::min(wake, plan_.phase_start_ns[next_phase]);
     if (!heap_.empty()) wake = std::min(wake, OnGrid(heap_.top().first));
     if (opened_ < ramp_to_) wake = std::min(wake, OpenTime(opened_));
