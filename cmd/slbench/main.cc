@@ -1,5 +1,7 @@
 // slbench: the SmartLink load generator. Flags in options.cc; the run in command.cc.
 
+#include <string>
+
 #include "options.h"
 #include "smartlink/version.h"
 
@@ -9,6 +11,10 @@ int main(int argc, char** argv) {
       "in order",
       "slbench"};
   app.set_version_flag("--version", "slbench " SMARTLINK_VERSION);
+  // Usage errors too read "slbench: error: ...", with CLI11's exit codes.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("slbench: error: ") + e.what() + "\nRun with --help for more information.\n";
+  });
   slbench::Options opt;
   slbench::AddFlags(app, opt);
   CLI11_PARSE(app, argc, argv);

@@ -152,8 +152,9 @@ void Hub::OnTick() {
     h.last_sweep_ms = now;
     h.SweepFiles(now);
   }
-  // Token expiry and idle connections: a scan a second is plenty.
-  if (now - h.last_idle_scan_ms < 1000) return;
+  // Token expiry and idle connections: a scan a second is plenty, or four per idle timeout
+  // when that is shorter, so that a live connection is pinged before it would be closed.
+  if (now - h.last_idle_scan_ms < std::min<int64_t>(1000, h.opt.idle_timeout_ms / 4)) return;
   h.last_idle_scan_ms = now;
   h.ExpireCalls(now);
   int64_t wall = h.clock.NowMs();

@@ -162,5 +162,28 @@ TEST(Limits, SlowReaderIsClosed4008AndRecoversWithSince) {
   EXPECT_EQ(kMessages + 1, expect);
 }
 
+TEST(Limits, SilentConnectionsAreClosedAndPresenceUpdated) {
+  auto server = ServerProcess::Start({"--idle-timeout", "1s"});
+  ASSERT_TRUE(server);
+  auto alice = Login(*server, "alice");  // its library answers the server's pings
+  ASSERT_TRUE(alice);
+  alice->Request({{"type", "room.create"}, {"room", "r"}});
+  RawWs bob;  // never answers anything
+  ASSERT_EQ(101, bob.Open(server->ws_url()));
+  ASSERT_TRUE(bob.SendText(R"({"type":"auth","user":"bob"})"));
+  ASSERT_TRUE(bob.SendText(R"({"type":"room.join","room":"r"})"));
+  Json off = alice->WaitFor(
+      [](const Json& j) {
+        return j.value("type", "") == "presence" && j.value("user", "") == "bob" &&
+               j.value("status", "") == "offline";
+      },
+      // the idle timeout, then the close handshake bob never answers (5 s)
+      10000);
+  EXPECT_FALSE(off.is_null()) << "bob was not closed as idle";
+  // alice said nothing for as long, but answered pings: still connected.
+  EXPECT_FALSE(alice->closed());
+  EXPECT_EQ("pong", alice->Request({{"type", "ping"}})["type"]);
+}
+
 }  // namespace
 }  // namespace smartlink::testing

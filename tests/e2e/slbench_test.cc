@@ -251,6 +251,7 @@ TEST(Slbench, UsageErrorsUseCli11Codes) {
   TempDir dir;
   Outcome r = RunSlbench(dir, {"--threads", "0"});
   EXPECT_GE(r.code, 100) << r.err;
+  EXPECT_EQ(0u, r.err.find("slbench: error: --threads:")) << r.err;
   r = RunSlbench(dir, {"no-such-preset"});
   EXPECT_EQ(1, r.code);
   EXPECT_NE(std::string::npos,

@@ -182,6 +182,18 @@ def handshake_cases(srv):
     check("handshake: a path other than /ws gets 404", st == 404, st)
     st = raw_handshake(srv.port, ["GARBAGE"])
     check("handshake: a garbage request line is refused", st is None or st >= 400, st)
+    # A handshake that never finishes is dropped after --handshake-timeout (2 s here).
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\n")
+    start = time.monotonic()
+    try:
+        dropped = s.recv(4096) is not None
+    except (socket.timeout, OSError):
+        dropped = False
+    waited = time.monotonic() - start
+    s.close()
+    check("handshake: an unfinished handshake is dropped after the timeout",
+          dropped and 1.0 <= waited <= 6.0, f"after {waited:.1f}s")
 
 
 # ----------------------------------------------------------------------------------------
@@ -313,7 +325,7 @@ def auth_cases():
 
 
 def main():
-    srv = Server("--max-frame", "64KiB", "--rate", "0")
+    srv = Server("--max-frame", "64KiB", "--rate", "0", "--handshake-timeout", "2s")
     try:
         by = login(srv.ws, "bystander")
         peer = login(srv.ws, "peer")
