@@ -25,6 +25,8 @@ Result<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const std::stri
   SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION);
   SSL_CTX_set_options(
       raw, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // An idle connection gives its record buffers (about 34 KB) back to the allocator.
+  SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
   // Sessions are not resumed across restarts anyway; a small cache is enough.
   SSL_CTX_sess_set_cache_size(raw, 1024);
   ERR_clear_error();

@@ -35,7 +35,7 @@ struct LoopConfig : public websocketpp::config::core {
   static bool const enable_multithreading = false;
   // Read buffer held by every connection: 16 KiB by default; smaller saves memory per idle
   // connection, and large frames still arrive (in more reads).
-  static const size_t connection_read_buffer_size = 8192;
+  static const size_t connection_read_buffer_size = 2048;
   static const long timeout_open_handshake = 10000;
   static const long timeout_close_handshake = 5000;
   static const long timeout_pong = 10000;
@@ -279,6 +279,11 @@ class ServerImpl final : public WsServer, public server::Transport {
     info.origin = con->get_request_header("Origin");
     info.remote = RemoteOf(con);
     info.tls = tls_;
+    // websocketpp keeps the handshake's request and response, headers and all, for the
+    // connection's life and never reads them again once it is open: about 1.5 KB per
+    // connection. Both are members returned by const reference, so they can be emptied.
+    const_cast<typename Config::request_type&>(con->get_request()) = {};
+    const_cast<typename Config::response_type&>(con->get_response()) = {};
     if (hub_) hub_->OnOpen(id, std::move(info));
   }
 

@@ -89,6 +89,7 @@ void Hub::OnOpen(ConnId id, HandshakeInfo info) {
       return;
     }
     auto claims = h.opt.verifier->Verify(c.info.token, h.clock.NowMs());
+    std::string().swap(c.info.token);  // not needed again: no need to hold it
     if (!claims.ok()) {
       h.Error(c, nullptr, claims.status());
       h.CloseConn(c, 4003, claims.status().message());

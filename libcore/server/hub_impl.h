@@ -4,6 +4,7 @@
 
 #include <array>
 #include <deque>
+#include <list>
 #include <map>
 #include <optional>
 #include <set>
@@ -70,7 +71,7 @@ struct Hub::Impl {
       int64_t offset = 0;
       bool binary = false;
     };
-    std::deque<Download> downloads;
+    std::list<Download> downloads;  // not a deque: an empty deque allocates ~600 bytes
     bool pump_scheduled = false;
     bool prefers_binary = false;  // uploaded with binary frames: answer file.get in binary
     // Rate limit: a token bucket, and strikes for requests refused or malformed.
