@@ -215,6 +215,10 @@ int Serve(Options o) {
   }
   if (!auth_timeout || *auth_timeout < 100) return Fail("--auth-timeout must be a duration");
   if (!idle_timeout || *idle_timeout < 1000) return Fail("--idle-timeout must be 1s or more");
+  auto commit_interval = smartlink::ParseDurationMs(o.commit_interval, 1);
+  if (!commit_interval || *commit_interval < 0 || *commit_interval > 1000) {
+    return Fail("--commit-interval must be a duration from 0 to 1s, such as 2ms");
+  }
   auto max_file = smartlink::ParseBytes(o.max_file);
   auto file_ttl = smartlink::ParseDurationMs(o.file_ttl);
   if (!max_file) return Fail("--max-file must be a size such as 100MiB");
@@ -260,9 +264,11 @@ int Serve(Options o) {
   if (!server.ok()) return Fail(server.status().message());
   smartlink::net::WsServer& srv = **server;
 
+  smartlink::storage::StorageWorker::Options storage_opt;
+  storage_opt.min_commit_interval_us = *commit_interval * 1000;
   smartlink::storage::StorageWorker storage(
       std::move(*writer), std::move(*reader),
-      [&srv](std::function<void()> fn) { srv.Post(std::move(fn)); });
+      [&srv](std::function<void()> fn) { srv.Post(std::move(fn)); }, storage_opt);
 
   smartlink::server::HubOptions hub_opt;
   hub_opt.version = SMARTLINK_VERSION;

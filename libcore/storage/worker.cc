@@ -1,6 +1,7 @@
 #include "smartlink/storage/worker.h"
 
 #include <chrono>
+#include <thread>
 
 namespace smartlink::storage {
 
@@ -79,6 +80,17 @@ void StorageWorker::WriterLoop() {
         if (stopping_) return;
         continue;
       }
+      if (!writes_.empty() && options_.min_commit_interval_us > 0) {
+        // Pace commits under load: sleep (without the lock, and without being woken by
+        // each new write) until the interval since the last commit is over.
+        auto next = last_commit_start_ + std::chrono::microseconds(options_.min_commit_interval_us);
+        if (!stopping_ && writes_.size() < options_.max_batch &&
+            std::chrono::steady_clock::now() < next) {
+          lock.unlock();
+          std::this_thread::sleep_until(next);
+          lock.lock();
+        }
+      }
       while (!writes_.empty() && batch.size() < options_.max_batch) {
         // A direct job runs alone: it ends the batch, or is the batch.
         if (writes_.front()->direct() && !batch.empty()) break;
@@ -96,6 +108,7 @@ void StorageWorker::WriterLoop() {
       stats_.queue_depth = writes_.size() + reads_.size();
     }
     size_t n = batch.size() + reads.size();
+    if (!batch.empty()) last_commit_start_ = std::chrono::steady_clock::now();
     if (batch.size() == 1 && batch.front()->direct()) {
       batch.front()->Run(*writer_);
     } else if (!batch.empty()) {

@@ -215,6 +215,23 @@ TEST_F(StorageWorkerTest, MaxBatchSplitsTransactions) {
   EXPECT_EQ(4u, worker_->stats().commits.load());  // gate, 10, 10, 5
 }
 
+TEST_F(StorageWorkerTest, CommitIntervalGathersWritesArrivingOneByOne) {
+  StorageWorker::Options opts;
+  opts.min_commit_interval_us = 2'000'000;  // far longer than queueing the writes takes
+  Start(opts);
+  std::vector<int64_t> seqs;
+  ASSERT_TRUE(QueueAppend("#lobby", "first", &seqs));
+  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 1; }))
+      << "the first write after a quiet spell is committed without waiting";
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(QueueAppend("#lobby", "m", &seqs));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 21; }));
+  EXPECT_EQ(2u, worker_->stats().commits.load()) << "the first write, then the other 20 together";
+  EXPECT_EQ(21, seqs.back());
+}
+
 TEST_F(StorageWorkerTest, UnavailableFailsTheWholeBatch) {
   Start();
   Gate gate;
