@@ -7,12 +7,13 @@
 #include <websocketpp/config/asio.hpp>
 
 #include "tls_context.h"
+#include "tls_socket.h"
 #include "ws_client_impl.h"
 
 namespace smartlink::net {
 
 std::unique_ptr<ClientEndpoint> MakeTlsClientEndpoint(asio::io_context& io) {
-  using Config = ClientLoopConfig<websocketpp::transport::asio::tls_socket::endpoint>;
+  using Config = ClientLoopConfig<TlsSocketEndpoint>;
   using Impl = ClientEndpointImpl<Config>;
   using Key = std::tuple<std::string, std::string, bool>;
   auto cache = std::make_shared<std::map<Key, std::shared_ptr<asio::ssl::context>>>();

@@ -49,6 +49,10 @@ struct LoopConfig : public websocketpp::config::core {
     typedef SocketType socket_type;
     static bool const enable_multithreading = false;
     static const long timeout_socket_post_init = 10000;  // the TLS handshake
+    // After the close handshake, how long a TLS connection waits for the peer's
+    // close_notify (5 s by default). Ours was sent already; a peer that closes TCP without
+    // answering (Python's ssl module, for one) would otherwise hold its session that long.
+    static const long timeout_socket_shutdown = 1000;
   };
   typedef websocketpp::transport::asio::endpoint<transport_config> transport_type;
 };

@@ -4,13 +4,14 @@
 #include <websocketpp/config/asio.hpp>
 
 #include "tls_context.h"
+#include "tls_socket.h"
 #include "ws_server_impl.h"
 
 namespace smartlink::net {
 
 std::unique_ptr<WsServer> MakeTlsServer(const ServerOptions& options, server::LogFn log,
                                         std::shared_ptr<asio::ssl::context> ctx) {
-  using Config = LoopConfig<websocketpp::transport::asio::tls_socket::endpoint>;
+  using Config = LoopConfig<TlsSocketEndpoint>;
   auto server = std::make_unique<ServerImpl<Config>>(options, std::move(log), true);
   server->set_tls_init_handler([ctx](websocketpp::connection_hdl) { return ctx; });
   return server;

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <map>
 #include <random>
 #include <thread>
@@ -67,6 +68,35 @@ TEST(Server, ChatOverWss) {
   net::ClientOptions strict;
   strict.url = server->ws_url();
   EXPECT_FALSE(net::BlockingClient::Connect(strict).ok());
+}
+
+// A wss:// session ends as soon as its close handshake and TLS close_notify exchange are
+// done, not when websocketpp's 5 s shutdown timer fires (see libcore/net/tls_socket.h).
+TEST(Server, ClosedWssSessionEndsPromptly) {
+  TempDir dir;
+  Certificate cert = MakeSelfSignedCert();
+  WriteFile(dir.File("cert.pem"), cert.cert_pem);
+  WriteFile(dir.File("key.pem"), cert.key_pem);
+  auto server =
+      ServerProcess::Start({"--tls-cert", dir.File("cert.pem"), "--tls-key", dir.File("key.pem")});
+  ASSERT_TRUE(server);
+  auto health = [&] { return Json::parse(HttpRequest(server->http_url(), "GET", "/health").body); };
+  for (int round = 0; round < 3; ++round) {
+    auto alice = Login(*server, "alice");
+    ASSERT_TRUE(alice);
+    ASSERT_EQ(1, health()["connections"]);
+    alice->Close(1000);
+    EXPECT_EQ(1000, alice->WaitClosed(5000));
+    auto start = std::chrono::steady_clock::now();
+    int64_t open = -1;
+    while (std::chrono::steady_clock::now() - start < std::chrono::seconds(3)) {
+      open = health()["connections"];
+      if (open == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(0, open) << "round " << round << ": the closed session is still held";
+    EXPECT_EQ(0, health()["users_online"]);
+  }
 }
 
 TEST(Server, RefusesBadCertificateShortSecretAndPortInUse) {
