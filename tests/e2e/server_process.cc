@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include "e2e/test_certs.h"
+
 namespace smartlink::testing {
 
 namespace fs = std::filesystem;
@@ -170,6 +172,14 @@ std::unique_ptr<net::BlockingClient> Connect(const std::string& url, net::Client
     return nullptr;
   }
   return std::move(*c);
+}
+
+std::unique_ptr<ServerProcess> StartTlsServer(const TempDir& dir, std::vector<std::string> args) {
+  Certificate cert = MakeSelfSignedCert();
+  WriteFile(dir.File("cert.pem"), cert.cert_pem);
+  WriteFile(dir.File("key.pem"), cert.key_pem);
+  args.insert(args.begin(), {"--tls-cert", dir.File("cert.pem"), "--tls-key", dir.File("key.pem")});
+  return ServerProcess::Start(std::move(args));
 }
 
 std::unique_ptr<net::BlockingClient> Login(const ServerProcess& server, const std::string& user,

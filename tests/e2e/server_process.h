@@ -58,6 +58,11 @@ class ServerProcess {
   pid_t pid_ = -1;
 };
 
+// Starts slserver on wss:// with a self-signed certificate made for the test, written to
+// `dir` as cert.pem (also the CA to verify it with) and key.pem; `args` are added.
+std::unique_ptr<ServerProcess> StartTlsServer(const TempDir& dir,
+                                              std::vector<std::string> args = {});
+
 // Connects and authenticates in open mode as `user`; fails the test on error.
 std::unique_ptr<net::BlockingClient> Login(const ServerProcess& server, const std::string& user,
                                            net::ClientOptions options = {});

@@ -39,11 +39,7 @@ std::string StartupError(const std::string& args, int* exit_code) {
 
 TEST(Server, ChatOverWss) {
   TempDir dir;
-  Certificate cert = MakeSelfSignedCert();
-  WriteFile(dir.File("cert.pem"), cert.cert_pem);
-  WriteFile(dir.File("key.pem"), cert.key_pem);
-  auto server =
-      ServerProcess::Start({"--tls-cert", dir.File("cert.pem"), "--tls-key", dir.File("key.pem")});
+  auto server = StartTlsServer(dir);
   ASSERT_TRUE(server);
   ASSERT_EQ(0u, server->url().rfind("wss://127.0.0.1:", 0)) << server->url();
   // Verified against the generated certificate as CA.
@@ -74,11 +70,7 @@ TEST(Server, ChatOverWss) {
 // done, not when websocketpp's 5 s shutdown timer fires (see libcore/net/tls_socket.h).
 TEST(Server, ClosedWssSessionEndsPromptly) {
   TempDir dir;
-  Certificate cert = MakeSelfSignedCert();
-  WriteFile(dir.File("cert.pem"), cert.cert_pem);
-  WriteFile(dir.File("key.pem"), cert.key_pem);
-  auto server =
-      ServerProcess::Start({"--tls-cert", dir.File("cert.pem"), "--tls-key", dir.File("key.pem")});
+  auto server = StartTlsServer(dir);
   ASSERT_TRUE(server);
   auto health = [&] { return Json::parse(HttpRequest(server->http_url(), "GET", "/health").body); };
   for (int round = 0; round < 3; ++round) {

@@ -199,11 +199,7 @@ TEST(Slbench, ReconnectStormCatchesUpWithoutLoss) {
 
 TEST(Slbench, WssVerifiedWithCaFileCarriesMessagesAndFiles) {
   TempDir dir;
-  Certificate cert = MakeSelfSignedCert();
-  WriteFile(dir.File("cert.pem"), cert.cert_pem);
-  WriteFile(dir.File("key.pem"), cert.key_pem);
-  auto server = ServerProcess::Start(
-      {"--tls-cert", dir.File("cert.pem"), "--tls-key", dir.File("key.pem"), "--rate", "0"});
+  auto server = StartTlsServer(dir, {"--rate", "0"});
   ASSERT_TRUE(server);
   ASSERT_EQ(0u, server->ws_url().find("wss://"));
   std::string scenario = WriteScenario(dir, {{"rooms", 1},

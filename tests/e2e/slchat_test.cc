@@ -270,11 +270,7 @@ TEST(SlchatAuth, RevokedSessionIsNotRetried) {
 
 TEST(SlchatTls, VerifiesCertificatesUnlessInsecure) {
   TempDir dir;
-  Certificate cert = MakeSelfSignedCert();
-  WriteFile(dir.File("cert.pem"), cert.cert_pem);
-  WriteFile(dir.File("key.pem"), cert.key_pem);
-  auto server =
-      ServerProcess::Start({"--tls-cert", dir.File("cert.pem"), "--tls-key", dir.File("key.pem")});
+  auto server = StartTlsServer(dir);
   ASSERT_TRUE(server);
   ASSERT_EQ(0u, server->url().rfind("wss://", 0));
   std::vector<std::string> cmd = {"-u", "alice", "-e", "/create secure", "-e", "over tls"};
