@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <websocketpp/common/network.hpp>
 
 #include "client_endpoint.h"
 #include "smartlink/util/crypto.h"
@@ -19,7 +20,12 @@ namespace {
 
 class ClientLoopImpl final : public ClientLoop {
  public:
-  ClientLoopImpl() : work_(asio::make_work_guard(io_)) {}
+  ClientLoopImpl() : work_(asio::make_work_guard(io_)) {
+    // websocketpp's _htonll detects the byte order into a function-local static on its
+    // first call, unsynchronised: make that first call here, before any loop thread runs,
+    // so that several client loops (slbench --threads) never race on it.
+    websocketpp::lib::net::_htonll(0);
+  }
   ~ClientLoopImpl() override {
     // Endpoints hold sockets bound to io_; drop them before the loop.
     plain_.reset();
