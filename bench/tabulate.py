@@ -220,44 +220,37 @@ def sort_key(point):
 
 def derived(prefix, runs):
     """The "highest rate under a latency bound" lines BENCHMARKS.md asks for."""
-    out = []
-    def best(points, key, bound, rate_of):
-        res = {"slserver": None}
-        for kind in ("slserver", "slserver-full", "peer"):
-            ok = []
-            for point in points:
+    def best(points, key, bound, rate_of, kinds):
+        ok = []
+        for point in points:
+            for kind in kinds:
                 if kind not in runs.get(point, {}):
                     continue
                 s = summarize(point, runs[point][kind])
                 v = s.get(key, (None, ""))[0]
                 if v is not None and v < bound and not s["_saturated"][0]:
                     ok.append(rate_of(point))
-            best_rate = max(ok) if ok else None
-            if kind == "slserver-full":  # the durable points: SmartLink with --sync full
-                res["slserver"] = res["slserver"] or best_rate
-            else:
-                res[kind] = best_rate
-        return res
+        return max(ok) if ok else None
+
+    def line(what, points, key, bound, rate_of=lambda p: int(p.rsplit("-", 1)[1])):
+        # SmartLink ran as slserver, or as slserver-full (--sync full) for durable sends.
+        sl = best(points, key, bound, rate_of, ("slserver", "slserver-full"))
+        peer = best(points, key, bound, rate_of, ("peer",))
+        return (f"{what}: SmartLink {fmt(sl, '/s')}, peer {fmt(peer, '/s')} "
+                "(of the rates tried).")
+
     if prefix == "echo-ping":
         pts = [p for p in runs if p.startswith("echo-ping-")]
-        r = best(pts, "ping p99", 1.0, lambda p: int(p.rsplit("-", 1)[1]))
-        out.append(f"Highest offered ping rate with p99 under 1 ms: SmartLink "
-                   f"{fmt(r['slserver'], '/s')}, peer {fmt(r['peer'], '/s')} "
-                   "(of the rates tried).")
+        return [line("Highest offered ping rate with p99 under 1 ms", pts, "ping p99", 1.0)]
     if prefix == "fanout":
         pts = [p for p in runs if p.startswith("fanout-ladder-") or p == "fanout-n100-m10"]
         rate = lambda p: 10000 if p == "fanout-n100-m10" else int(p.rsplit("-", 1)[1])
-        r = best(pts, "delivery p99", 50.0, rate)
-        out.append(f"Highest deliveries per second with p99 under 50 ms (N = 100, M = 10): "
-                   f"SmartLink {fmt(r['slserver'], '/s')}, peer {fmt(r['peer'], '/s')} "
-                   "(of the rates tried).")
+        return [line("Highest deliveries per second with p99 under 50 ms (N = 100, M = 10)",
+                     pts, "delivery p99", 50.0, rate)]
     if prefix == "durable":
         pts = [p for p in runs if p.startswith("durable-")]
-        r = best(pts, "ack p99", 10.0, lambda p: int(p.rsplit("-", 1)[1]))
-        out.append(f"Highest send rate with an ack p99 under 10 ms: SmartLink "
-                   f"{fmt(r['slserver'], '/s')}, peer {fmt(r['peer'], '/s')} "
-                   "(of the rates tried).")
-    return out
+        return [line("Highest send rate with an ack p99 under 10 ms", pts, "ack p99", 10.0)]
+    return []
 
 
 def main():
