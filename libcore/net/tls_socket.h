@@ -1,6 +1,7 @@
 #pragma once
 
-// websocketpp's TLS socket policy with one fix, for the server and the client endpoints.
+// websocketpp's TLS socket policy with one fix, for the client endpoints (slchat, slbench,
+// the tests). The server has its own policy, lean_tls.h.
 //
 // Closing a wss:// connection, websocketpp sends its close_notify (asio's async_shutdown)
 // and waits for the peer's. The peer's close_notify is usually read by websocketpp's own

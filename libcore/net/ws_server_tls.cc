@@ -3,15 +3,15 @@
 #include <asio/ssl.hpp>
 #include <websocketpp/config/asio.hpp>
 
+#include "lean_tls.h"
 #include "tls_context.h"
-#include "tls_socket.h"
 #include "ws_server_impl.h"
 
 namespace smartlink::net {
 
 std::unique_ptr<WsServer> MakeTlsServer(const ServerOptions& options, server::LogFn log,
                                         std::shared_ptr<asio::ssl::context> ctx) {
-  using Config = LoopConfig<TlsSocketEndpoint>;
+  using Config = LoopConfig<LeanTlsEndpoint>;
   auto server = std::make_unique<ServerImpl<Config>>(options, std::move(log), true);
   server->set_tls_init_handler([ctx](websocketpp::connection_hdl) { return ctx; });
   return server;

@@ -67,7 +67,7 @@ TEST(Server, ChatOverWss) {
 }
 
 // A wss:// session ends as soon as its close handshake and TLS close_notify exchange are
-// done, not when websocketpp's 5 s shutdown timer fires (see libcore/net/tls_socket.h).
+// done, not when websocketpp's 5 s shutdown timer fires (libcore/net/lean_tls.h).
 TEST(Server, ClosedWssSessionEndsPromptly) {
   TempDir dir;
   auto server = StartTlsServer(dir);

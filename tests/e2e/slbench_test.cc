@@ -74,12 +74,17 @@ std::string WriteScenario(const TempDir& dir, const Json& scenario) {
   return path;
 }
 
-// A phase's messages and pings were all answered, and every delivery arrived.
+// Every message offered was sent, every delivery arrived, once and in order. (A message
+// offered late in one phase may go out in the next, on a slow machine or under a sanitizer:
+// the counts are compared over the run.)
 void ExpectComplete(const Json& report) {
   uint64_t delivered = report["drain"]["delivered"];
   uint64_t expected = 0;
+  uint64_t offered = 0;
+  uint64_t sent = 0;
   for (const Json& p : report["phases"]) {
-    EXPECT_EQ(p["messages"]["offered"], p["messages"]["sent"]) << p["name"];
+    offered += p["messages"]["offered"].get<uint64_t>();
+    sent += p["messages"]["sent"].get<uint64_t>();
     delivered += p["messages"]["delivered"].get<uint64_t>();
     expected += p["messages"]["expected_deliveries"].get<uint64_t>();
     EXPECT_EQ(0, p["integrity"]["lost"]) << p["name"];
@@ -88,6 +93,7 @@ void ExpectComplete(const Json& report) {
     EXPECT_TRUE(p["errors"].empty()) << p["errors"].dump();
     EXPECT_EQ(0, p["connections"]["failed"]) << p["name"];
   }
+  EXPECT_EQ(offered, sent);
   EXPECT_EQ(expected, delivered);
   EXPECT_EQ(0, report["totals"]["lost"]);
   EXPECT_EQ(0, report["totals"]["receivers_with_issues"]);
@@ -181,7 +187,7 @@ TEST(Slbench, ReconnectStormCatchesUpWithoutLoss) {
        {"rate", 150},
        {"direct_rate", 10},
        {"phases", Json::array({{{"name", "connect"},
-                                {"duration", "500ms"},
+                                {"duration", "2s"},
                                 {"rate", 0},
                                 {"direct_rate", 0},
                                 {"warmup", true}},
@@ -192,9 +198,9 @@ TEST(Slbench, ReconnectStormCatchesUpWithoutLoss) {
   ASSERT_EQ(0, r.code) << r.out << r.err;
   Json report = ReadJson(dir.File("r.json"));
   ExpectComplete(report);
-  const Json& storm = report["phases"][2];
-  EXPECT_EQ(30, storm["reconnect"]["started"]);
-  EXPECT_EQ(30, storm["reconnect"]["caught_up"]);
+  const Json storm = report["phases"][2].value("reconnect", Json::object());
+  EXPECT_EQ(30, storm.value("started", 0)) << storm.dump();
+  EXPECT_EQ(30, storm.value("caught_up", 0)) << storm.dump();
 }
 
 TEST(Slbench, WssVerifiedWithCaFileCarriesMessagesAndFiles) {

@@ -324,6 +324,145 @@ def auth_cases():
         d.cleanup()
 
 
+# ----------------------------------------------------------------------------------------
+# TLS: broken and abandoned handshakes, sessions cut without close_notify, bulk traffic in
+# records of every size, and a reader too slow for what it is sent, all over wss://.
+
+def https_get(srv, path):
+    import ssl
+    import urllib.request
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    url = srv.url.replace("wss://", "https://") + path
+    with urllib.request.urlopen(url, context=ctx, timeout=5) as r:
+        return r.read().decode()
+
+
+def wait_connections(srv, want, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        n = json.loads(https_get(srv, "/health"))["connections"]
+        if n == want or time.monotonic() > deadline:
+            return n
+        time.sleep(0.05)
+
+
+def metric(srv, name):
+    for line in https_get(srv, "/metrics").splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def tls_cases():
+    d = tempfile.TemporaryDirectory()
+    key, cert = os.path.join(d.name, "key.pem"), os.path.join(d.name, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-keyout", key, "-out", cert], check=True,
+                   capture_output=True)
+    srv = Server("--tls-cert", cert, "--tls-key", key, "--rate", "0", "--max-send-queue",
+                 "1MiB")
+    try:
+        check("tls: the server announces wss://", srv.url.startswith("wss://"), srv.url)
+        by = login(srv.ws, "bystander")
+        peer = login(srv.ws, "peer")
+        peer.request({"type": "room.create", "room": "bulk"})
+        base = wait_connections(srv, 2)
+        check("tls: two sessions open", base == 2, base)
+
+        def bystander_ok(after):
+            r = by.request({"type": "ping"})
+            check(f"tls: the bystander is answered after {after}", r.get("type") == "pong", r)
+
+        # Plain HTTP and garbage where a ClientHello belongs: dropped, nothing else hurt.
+        for name, data in [("plain HTTP", b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"),
+                           ("random bytes", os.urandom(600)),
+                           ("a record header claiming 16 MB", b"\x16\x03\x01\xff\xff" + b"\x01" * 64)]:
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            s.sendall(data)
+            try:
+                while s.recv(4096):
+                    pass
+                dropped = True
+            except socket.timeout:
+                dropped = False
+            except OSError:
+                dropped = True
+            s.close()
+            check(f"tls: {name} instead of a ClientHello is dropped", dropped)
+        # Connections that go away at once or halfway through a ClientHello.
+        for i in range(40):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            if i % 2:
+                s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+            s.close()
+        n = wait_connections(srv, base)
+        check("tls: abandoned handshakes leave no session behind", n == base, n)
+        bystander_ok("broken handshakes")
+
+        # A session cut without close_notify (the TCP connection simply closes).
+        w = login(srv.ws, "cutter")
+        w.sock.close()
+        n = wait_connections(srv, base)
+        check("tls: a session cut without close_notify ends at once", n == base, n)
+
+        # Bulk: messages of every size up to the text limit, in batches; the reader gets each
+        # one intact and in order.
+        sender = login(srv.ws, "sender")
+        sender.request({"type": "room.join", "room": "bulk"})
+        sizes = [1, 10, 100, 1000, 3999, 2048, 4000, 17, 3500, 1500]
+        sent = []
+        for batch in range(20):
+            ids = []
+            for i in range(10):
+                k = batch * 10 + i
+                text = (f"{k}:" + "abcdefghij" * 400)[:sizes[i]]
+                sent.append(text)
+                ids.append(f"b{k}")
+                sender.send({"type": "msg.send", "to": "#bulk", "text": text, "id": f"b{k}"})
+            for rid in ids:
+                sender.wait_event(lambda e, rid=rid: e.get("re") == rid, timeout=10)
+            sender.events.clear()
+        got = []
+        while len(got) < len(sent):
+            m = peer.wait_event(lambda e: e.get("type") == "msg", timeout=10)
+            if m.get("from") == "sender":
+                got.append(m["text"])
+        check("tls: 200 messages of 1 to 4000 bytes arrive intact and in order", got == sent,
+              f"{len(got)} of {len(sent)}")
+
+        # A reader that stops reading is closed as a slow reader; the others go on.
+        slow = login(srv.ws, "slow")
+        slow.request({"type": "room.join", "room": "bulk"})
+        raw = slow.sock
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        big = "z" * 3900
+        for batch in range(60):
+            for i in range(50):
+                sender.send({"type": "msg.send", "to": "#bulk", "text": big})
+            # The sender and the peer read what came for them: only `slow` lags. (Whole
+            # messages: wsclient loses its place in the stream if a timeout cuts a frame.)
+            for w in (sender, peer):
+                for i in range(50):
+                    w.wait_event(lambda e: e.get("type") == "msg", timeout=10)
+                w.events.clear()
+        count = metric(srv, "smartlink_slow_readers_total")
+        # It reads what was queued before the close at full speed, then finds the close.
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        code = close_code(slow, timeout=10)
+        check("tls: a reader that stops reading is closed (4008)", count >= 1 and code in (4008, 1006),
+              (count, code))
+        r = peer.request({"type": "ping"})
+        check("tls: the reader that keeps up is still connected", r.get("type") == "pong", r)
+        bystander_ok("the slow reader")
+        check("tls: the server is still running", srv.alive())
+    finally:
+        srv.stop()
+        d.cleanup()
+
+
 def main():
     srv = Server("--max-frame", "64KiB", "--rate", "0", "--handshake-timeout", "2s")
     try:
@@ -353,6 +492,7 @@ def main():
     finally:
         srv.stop()
     auth_cases()
+    tls_cases()
     failed = [n for n, ok in results if not ok]
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     sys.exit(1 if failed else 0)
