@@ -4,7 +4,9 @@
 // and this peer in the same run and report the ratio.
 //
 //   auth (open mode), ping, room.create, room.join, msg.send to #room or @user (answered with
-//   ok, then broadcast as msg with a per-conversation seq), typing.
+//   ok, then broadcast as msg with a per-conversation seq), typing, and presence as
+//   PROTOCOL.md has it: `online` at a user's first session and `offline` when the last one
+//   ends, to everyone who shares a room or a direct conversation with them.
 //
 // It keeps everything in memory and stores nothing: its ok does not wait for a disk, unlike
 // slserver's. Anything else is answered with `unavailable`.
@@ -42,6 +44,8 @@ const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const rooms = new Map();     // name -> { members: Set<user>, seq, owner, joinKey }
 const directs = new Map();   // "@a,b" -> seq
 const sessions = new Map();  // user -> Set<ws>
+const userRooms = new Map();  // user -> Set<room name>
+const partners = new Map();   // user -> Set<user> they share a direct conversation with
 let nextSession = 1;
 let nextMsg = 1;
 
@@ -71,6 +75,26 @@ function fanOut(users, frame, skip) {
   }
 }
 
+function addTo(map, key, value) {
+  if (!map.has(key)) map.set(key, new Set());
+  map.get(key).add(value);
+}
+
+// Everyone who shares a room or a direct conversation with `user`.
+function contacts(user) {
+  const out = new Set(partners.get(user) || []);
+  for (const name of userRooms.get(user) || []) {
+    for (const u of rooms.get(name).members) out.add(u);
+  }
+  out.delete(user);
+  return out;
+}
+
+function announce(user, status) {
+  fanOut(contacts(user), JSON.stringify({ type: 'presence', user, status, last_seen: Date.now() }),
+         null);
+}
+
 function handle(ws, text) {
   let m;
   try {
@@ -88,8 +112,9 @@ function handle(ws, text) {
       return error(ws, id, 'unauthenticated', 'open mode needs a valid user');
     }
     ws.user = m.user;
-    if (!sessions.has(ws.user)) sessions.set(ws.user, new Set());
-    sessions.get(ws.user).add(ws);
+    const first = !sessions.has(ws.user);
+    addTo(sessions, ws.user, ws);
+    if (first) announce(ws.user, 'online');
     const welcome = { type: 'welcome', user: ws.user, session: String(nextSession++),
                       server: 'peer/1.0', limits: {} };
     if (id !== undefined) welcome.re = id;
@@ -108,6 +133,7 @@ function handle(ws, text) {
       if (rooms.has(m.room)) return error(ws, id, 'conflict', `room ${m.room} exists`);
       const joinKey = Math.random().toString(16).slice(2);
       rooms.set(m.room, { members: new Set([ws.user]), seq: 0, owner: ws.user, joinKey });
+      addTo(userRooms, ws.user, m.room);
       return reply(ws, id, { room: m.room, conv: '#' + m.room, join_key: joinKey });
     }
     case 'room.join': {
@@ -115,6 +141,7 @@ function handle(ws, text) {
       if (!room) return error(ws, id, 'not_found', `no room ${m.room}`);
       if (!room.members.has(ws.user)) {
         room.members.add(ws.user);
+        addTo(userRooms, ws.user, m.room);
         fanOut(room.members, JSON.stringify({ type: 'member.joined', conv: '#' + m.room,
                                               user: ws.user }), ws);
       }
@@ -138,6 +165,8 @@ function handle(ws, text) {
         seq = (directs.get(conv) || 0) + 1;
         directs.set(conv, seq);
         users = new Set(pair);
+        addTo(partners, pair[0], pair[1]);
+        addTo(partners, pair[1], pair[0]);
       } else {
         return error(ws, id, 'bad_request', "field 'to' must be #room or @user");
       }
@@ -192,7 +221,10 @@ function main() {
         const set = ws.user && sessions.get(ws.user);
         if (set) {
           set.delete(ws);
-          if (set.size === 0) sessions.delete(ws.user);
+          if (set.size === 0) {
+            sessions.delete(ws.user);
+            announce(ws.user, 'offline');
+          }
         }
       });
       ws.on('error', () => {});
