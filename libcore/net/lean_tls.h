@@ -164,6 +164,8 @@ class LeanTlsStream {
     BIO_set_data(bio, &fd_);
     BIO_set_init(bio, 1);
     SSL_set_bio(ssl_, bio, bio);
+    // One recv() for as many records as have arrived, not two per record (header, body).
+    SSL_set_read_ahead(ssl_, 1);
     SSL_set_accept_state(ssl_);
     return true;
   }

@@ -448,7 +448,12 @@ def tls_cases():
                 for i in range(50):
                     w.wait_event(lambda e: e.get("type") == "msg", timeout=10)
                 w.events.clear()
+        # The server closes a reader whose queue stayed over the bound for a second.
+        deadline = time.monotonic() + 5
         count = metric(srv, "smartlink_slow_readers_total")
+        while count < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            count = metric(srv, "smartlink_slow_readers_total")
         # It reads what was queued before the close at full speed, then finds the close.
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         code = close_code(slow, timeout=10)
