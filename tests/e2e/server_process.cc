@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -107,8 +108,13 @@ bool ServerProcess::Launch() {
                                    "debug",       "--sync",   "normal"};
   argv.insert(argv.end(), args_.begin(), args_.end());
   std::string log_path = tmp_->File("server.log");
+  pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
+    // If the test binary dies (ctest's timeout kills it), the server goes with it instead of
+    // running on with its port and data directory.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) dup2(fd, 2);
     std::vector<char*> a;
