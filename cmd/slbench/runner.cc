@@ -235,16 +235,17 @@ RunResult Timeline::Play() {
       }
       BeginPhase(static_cast<int>(next_phase++));
     }
+    // Connections of the ramp that are due (before the end check: a runner woken late, past
+    // the end of a short phase, still opens what the phase asked for).
+    while (opened_ < ramp_to_ && OpenTime(opened_) <= now && !stop) {
+      int c = opened_++;
+      Worker* w = workers_[static_cast<size_t>(plan_.WorkerOf(c))].get();
+      w->loop().Post([w, c] { w->Open(c); });
+    }
     if (now >= end || stop) {
       if (next_phase > 0) close_phase(next_phase - 1, now);
       r.interrupted = stop;
       break;
-    }
-    // Connections of the ramp that are due.
-    while (opened_ < ramp_to_ && OpenTime(opened_) <= now) {
-      int c = opened_++;
-      Worker* w = workers_[static_cast<size_t>(plan_.WorkerOf(c))].get();
-      w->loop().Post([w, c] { w->Open(c); });
     }
     // Sends that are due.
     int64_t phase_end = plan_.phase_start_ns[static_cast<size_t>(phase_) + 1];
@@ -344,7 +345,12 @@ Result<RunResult> Run(const Scenario& scenario, const RunOptions& options) {
   // Sub-millisecond sleeps: the default 50 us timer slack would blur the schedule.
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 
-  // The time line, fixed before any thread reads the plan.
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < plan.threads; ++i) workers.push_back(std::make_unique<Worker>(i, plan));
+
+  // The time line, fixed once the workers exist (making their event loops and TLS contexts
+  // can take a good part of a second on a loaded machine) and before any thread reads it.
   plan.t0_ns = MonoNs() + 100 * kNsPerMs;
   int64_t t = plan.t0_ns;
   for (const Phase& p : scenario.phases) {
@@ -353,9 +359,6 @@ Result<RunResult> Run(const Scenario& scenario, const RunOptions& options) {
   }
   plan.phase_start_ns.push_back(t);
 
-  std::vector<std::unique_ptr<Worker>> workers;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < plan.threads; ++i) workers.push_back(std::make_unique<Worker>(i, plan));
   for (auto& w : workers) {
     Worker* wp = w.get();
     wp->loop().Post([wp] { wp->Start(); });
