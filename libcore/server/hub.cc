@@ -22,6 +22,7 @@ Status Hub::Load() {
     std::vector<storage::MemberRecord> members;
     std::vector<storage::ConvRecord> convs;
     std::vector<std::pair<std::string, std::string>> follows;
+    std::vector<std::string> pending;  // users with notifications not yet delivered
     int64_t files = 0;
   };
   if (!impl_->opt.data_dir.empty()) {
@@ -39,6 +40,9 @@ Status Hub::Load() {
     if (!follows.ok()) return follows.status();
     auto stats = s.GetStats("");
     if (!stats.ok()) return stats.status();
+    auto pending = s.UsersWithPendingNotifications();
+    if (!pending.ok()) return pending.status();
+    out.pending = std::move(*pending);
     out.rooms = std::move(*rooms);
     out.members = std::move(*members);
     out.convs = std::move(*convs);
@@ -52,6 +56,7 @@ Status Hub::Load() {
     if (impl_->followers[followee].insert(follower).second) impl_->following[follower]++;
   }
   impl_->files_stored = snap->files;
+  impl_->pending_users.insert(snap->pending.begin(), snap->pending.end());
   impl_->state.Load(std::move(snap->rooms), std::move(snap->members), std::move(snap->convs));
   impl_->log("info", "loaded " + std::to_string(rooms) + " rooms");
   return Status::Ok();

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -140,7 +141,10 @@ struct Hub::Impl {
   std::unordered_map<std::string, Upload> uploads;  // by file_id
   int64_t files_stored = 0;
   std::unordered_map<std::string, Stream> streams;
-  std::unordered_map<std::string, int64_t> notified_upto;            // last notification id sent
+  std::unordered_map<std::string, int64_t> notified_upto;  // last notification id sent
+  // Users who may have stored notifications not yet delivered: a session's start queries
+  // storage only for them (most sessions start with none to deliver).
+  std::unordered_set<std::string> pending_users;
   std::unordered_map<std::string, std::set<std::string>> followers;  // followee -> followers
   std::unordered_map<std::string, size_t> following;                 // follower -> count
   int64_t last_sweep_ms = 0;

@@ -57,6 +57,7 @@ void Hub::Impl::Notify(const std::string& user, const std::string& kind, const s
         }
         n.id = *id;
         bool online = state.IsOnline(n.user);
+        if (!online) pending_users.insert(n.user);
         if (online) {
           SendNotification(n);
           storage.Write<Done>(
@@ -72,16 +73,21 @@ void Hub::Impl::Notify(const std::string& user, const std::string& kind, const s
 }
 
 void Hub::Impl::DeliverPending(const std::string& user) {
+  if (pending_users.count(user) == 0) return;
   storage.Read<std::vector<storage::NotificationRecord>>(
       [user](storage::Store& s) { return s.PendingNotifications(user, kPendingPage); },
       [this, user](Result<std::vector<storage::NotificationRecord>> res) {
-        if (!res.ok() || res->empty() || !state.IsOnline(user)) return;
+        if (!res.ok() || !state.IsOnline(user)) return;  // kept for the next session
+        bool more = static_cast<int>(res->size()) == kPendingPage;
+        // Everything stored before this read is in it (or in the next page); what is stored
+        // from now on finds the user online, or puts them back in the set.
+        if (!more) pending_users.erase(user);
+        if (res->empty()) return;
         int64_t upto = 0;
         for (const auto& n : *res) {
           SendNotification(n);
           upto = n.id;
         }
-        bool more = static_cast<int>(res->size()) == kPendingPage;
         storage.Write<Done>(
             [user, upto](storage::Store& s) -> Result<Done> {
               if (Status st = s.MarkDelivered(user, upto); !st.ok()) return st;

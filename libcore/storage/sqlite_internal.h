@@ -124,6 +124,7 @@ Result<std::vector<MomentRecord>> Feed(SqlConn& c, std::string_view viewer,
                                        std::optional<int64_t> before, int limit);
 Result<bool> FileInVisibleMoment(SqlConn& c, std::string_view file_id, std::string_view viewer);
 Result<int64_t> InsertNotification(SqlConn& c, const NotificationRecord& n, bool delivered);
+Result<std::vector<std::string>> UsersWithPendingNotifications(SqlConn& c);
 Result<std::vector<NotificationRecord>> PendingNotifications(SqlConn& c, std::string_view user,
                                                              int limit);
 Status MarkDelivered(SqlConn& c, std::string_view user, int64_t upto_id);

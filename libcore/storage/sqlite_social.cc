@@ -295,6 +295,14 @@ Result<std::vector<NotificationRecord>> PendingNotifications(SqlConn& c, std::st
   return out;
 }
 
+Result<std::vector<std::string>> UsersWithPendingNotifications(SqlConn& c) {
+  Stmt q = c.Prepare("SELECT DISTINCT user FROM notifications WHERE delivered = 0");
+  std::vector<std::string> out;
+  while (q.Step() == SQLITE_ROW) out.push_back(q.Text(0));
+  if (q.rc() != SQLITE_DONE) return q.Error("users with pending notifications");
+  return out;
+}
+
 Status MarkDelivered(SqlConn& c, std::string_view user, int64_t upto_id) {
   Stmt q = c.Prepare(
       "UPDATE notifications SET delivered = 1 WHERE user = ? AND id <= ? AND delivered = 0");

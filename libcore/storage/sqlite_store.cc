@@ -446,6 +446,9 @@ class SqliteStore final : public Store, private SqlConn {
                                                                int limit) override {
     return sql::PendingNotifications(*this, user, limit);
   }
+  Result<std::vector<std::string>> UsersWithPendingNotifications() override {
+    return sql::UsersWithPendingNotifications(*this);
+  }
   Status MarkDelivered(std::string_view user, int64_t upto_id) override {
     return sql::MarkDelivered(*this, user, upto_id);
   }

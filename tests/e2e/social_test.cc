@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include "e2e/server_process.h"
 
 namespace smartlink::testing {
@@ -127,6 +129,43 @@ TEST(Notifications, MentionReachesTheTargetAfterReconnect) {
   // The sender is not notified of their own mention.
   alice->Request({{"type", "msg.send"}, {"to", "#lobby"}, {"text", "@alice talking to myself"}});
   for (const Json& e : alice->Drain(300)) EXPECT_FALSE(IsType(e, "notification")) << e.dump();
+}
+
+TEST(Notifications, WaitingOnesSurviveARestart) {
+  auto server = ServerProcess::Start();
+  ASSERT_TRUE(server);
+  {
+    auto alice = Login(*server, "alice");
+    auto bob = Login(*server, "bob");
+    auto carol = Login(*server, "carol");
+    ASSERT_TRUE(alice && bob && carol);
+    alice->Request({{"type", "room.create"}, {"room", "lobby"}});
+    bob->Request({{"type", "room.join"}, {"room", "lobby"}});
+    carol->Request({{"type", "room.join"}, {"room", "lobby"}});
+    // carol has had one and seen it: nothing waits for her.
+    alice->Request({{"type", "msg.send"}, {"to", "#lobby"}, {"text", "first, @carol"}});
+    EXPECT_EQ("mention", carol->WaitForType("notification")["kind"]);
+  }
+  {
+    auto alice = Login(*server, "alice");
+    ASSERT_TRUE(alice);
+    Json r = alice->Request({{"type", "msg.send"}, {"to", "#lobby"}, {"text", "@bob, later"}});
+    ASSERT_EQ("ok", r["type"]) << r.dump();
+  }
+  // Stored for bob, who is away; the server stops (SIGTERM) and starts on the same data.
+  ASSERT_EQ(0, server->Stop(SIGTERM));
+  ASSERT_TRUE(server->Restart());
+  auto bob = Login(*server, "bob");
+  ASSERT_TRUE(bob);
+  Json n = bob->WaitForType("notification");
+  EXPECT_EQ("mention", n["kind"]) << n.dump();
+  EXPECT_NE(std::string::npos, n.value("body", "").find("@bob, later")) << n.dump();
+  auto carol = Login(*server, "carol");
+  ASSERT_TRUE(carol);
+  for (const Json& e : carol->Drain(300)) EXPECT_FALSE(IsType(e, "notification")) << e.dump();
+  // Delivered once, across the restart too.
+  auto bob2 = Login(*server, "bob");
+  for (const Json& e : bob2->Drain(300)) EXPECT_FALSE(IsType(e, "notification")) << e.dump();
 }
 
 TEST(Live, StreamWithTwoViewersCountsChatAndEnd) {

@@ -183,6 +183,8 @@ class Store {
   virtual Result<int64_t> InsertNotification(const NotificationRecord& n, bool delivered) = 0;
   // Marks the user's notifications up to `upto_id` delivered.
   virtual Status MarkDelivered(std::string_view user, int64_t upto_id) = 0;
+  // Everyone with a notification not yet delivered (read once, at start-up).
+  virtual Result<std::vector<std::string>> UsersWithPendingNotifications() = 0;
 
   // --- reads ---
   virtual Result<std::vector<RoomRecord>> LoadRooms() = 0;
