@@ -91,7 +91,10 @@ class LeanTlsStream {
 
   template <typename MutableBuffers, typename Handler>
   void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
-    asio::mutable_buffer b = *asio::buffer_sequence_begin(buffers);
+    auto it = asio::buffer_sequence_begin(buffers);
+    // An empty sequence reads nothing (and completes at once, as Asio's sockets do).
+    asio::mutable_buffer b =
+        it == asio::buffer_sequence_end(buffers) ? asio::mutable_buffer() : *it;
     Drive(
         [this, b](size_t* n) {
           if (b.size() == 0) return 1;
@@ -106,8 +109,8 @@ class LeanTlsStream {
   void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
     auto it = asio::buffer_sequence_begin(buffers);
     auto end = asio::buffer_sequence_end(buffers);
-    asio::const_buffer first = *it;
-    if (first.size() < kGatherBytes && std::next(it) != end) {
+    asio::const_buffer first = it == end ? asio::const_buffer() : *it;
+    if (it != end && first.size() < kGatherBytes && std::next(it) != end) {
       gather_.clear();
       for (; it != end && gather_.size() < kGatherBytes; ++it) {
         asio::const_buffer b = *it;
@@ -155,7 +158,8 @@ class LeanTlsStream {
     // TCP_NODELAY from the start, the later ones wait for the client's delayed ACK.
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
     if (ec) return false;
-    BIO* bio = BIO_new(LeanTlsBioMethod());
+    BIO_METHOD* method = LeanTlsBioMethod();  // null if it could not be made at start-up
+    BIO* bio = method ? BIO_new(method) : nullptr;
     if (!bio) {
       ec = asio::error::no_memory;
       return false;

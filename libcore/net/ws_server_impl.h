@@ -75,7 +75,10 @@ class ServerImpl final : public WsServer, public server::Transport {
     ep_.set_max_message_size(opt_.max_frame_bytes);
     ep_.set_max_http_body_size(opt_.max_http_body_bytes);
     ep_.set_open_handshake_timeout(static_cast<long>(opt_.handshake_timeout_ms));
-    ep_.set_tcp_post_init_handler([](websocketpp::connection_hdl hdl) { SetNoDelay(hdl); });
+    // wss:// sets TCP_NODELAY itself, before its handshake (lean_tls.h).
+    if (!tls_) {
+      ep_.set_tcp_post_init_handler([](websocketpp::connection_hdl hdl) { SetNoDelay(hdl); });
+    }
     ep_.set_validate_handler([this](websocketpp::connection_hdl hdl) { return Validate(hdl); });
     ep_.set_open_handler([this](websocketpp::connection_hdl hdl) { Open(hdl); });
     ep_.set_http_handler([this](websocketpp::connection_hdl hdl) { Http(hdl); });
