@@ -199,7 +199,10 @@ int Serve(Options o) {
   }
   auto leeway = smartlink::ParseDurationMs(o.jwt_leeway);
   if (!leeway || *leeway > 300000) return Fail("--jwt-leeway must be a duration up to 5m");
-  if (verifier) verifier->set_leeway_seconds(*leeway / 1000);
+  if (verifier) {
+    verifier->set_leeway_seconds(*leeway / 1000);
+    verifier->set_require_exp(!o.jwt_allow_no_exp);
+  }
   if (o.auth == "jwt" && !verifier) {
     return Fail("--auth jwt needs --jwt-secret, --jwt-secret-file or --jwt-public-key");
   }

@@ -23,6 +23,10 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
       ->envname("SL_JWT_PUBLIC_KEY");
   app.add_option("--jwt-leeway", o.jwt_leeway, "Clock slack allowed on exp and nbf")
       ->envname("SL_JWT_LEEWAY");
+  app.add_flag("--jwt-allow-no-exp", o.jwt_allow_no_exp,
+               "Accept tokens without an exp claim (by default they are refused: such a token "
+               "never expires)")
+      ->envname("SL_JWT_ALLOW_NO_EXP");
   app.add_option("--tls-cert", o.tls_cert, "PEM certificate chain: serve wss:// and HTTPS")
       ->envname("SL_TLS_CERT");
   app.add_option("--tls-key", o.tls_key, "PEM private key for --tls-cert")->envname("SL_TLS_KEY");

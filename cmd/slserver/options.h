@@ -16,6 +16,7 @@ struct Options {
   std::string jwt_secret_file;
   std::string jwt_public_key;
   std::string jwt_leeway = "5s";
+  bool jwt_allow_no_exp = false;
   std::string tls_cert;
   std::string tls_key;
   std::string ready_file;

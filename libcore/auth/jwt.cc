@@ -188,6 +188,7 @@ Result<Claims> JwtVerifier::Verify(std::string_view token, int64_t now_ms) const
   claims.sub = sub->get<std::string>();
   if (!protocol::IsValidUserId(claims.sub)) return Fail("sub is not a valid user id");
   if (Status s = ReadTime(payload, "exp", &claims.exp); !s.ok()) return s;
+  if (!claims.exp && require_exp_) return Fail("no exp claim");
   if (Status s = ReadTime(payload, "nbf", &claims.nbf); !s.ok()) return s;
   int64_t now_s = now_ms / 1000;
   if (claims.exp && now_s >= *claims.exp + leeway_s_) {

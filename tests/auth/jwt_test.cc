@@ -93,6 +93,24 @@ TEST(Jwt, RejectsExpiredBeyondLeeway) {
   ExpectRejected(*v, SignHs256(kSecret, ClaimsFor("alice", kNowS - 3600)));
 }
 
+TEST(Jwt, RefusesATokenWithoutExpUnlessAllowed) {
+  auto v = HsVerifier();
+  ASSERT_TRUE(v);
+  std::string forever = SignHs256(kSecret, Json{{"sub", "alice"}}.dump());
+  auto refused = v->Verify(forever, kNowMs);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(Code::kUnauthenticated, refused.status().code());
+  EXPECT_NE(std::string::npos, refused.status().message().find("no exp claim"))
+      << refused.status().ToString();
+  v->set_require_exp(false);
+  auto c = v->Verify(forever, kNowMs);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ("alice", c->sub);
+  EXPECT_FALSE(c->exp.has_value());
+  // Allowed off, an exp that is there still counts.
+  ExpectRejected(*v, SignHs256(kSecret, ClaimsFor("alice", kNowS - 60)));
+}
+
 TEST(Jwt, AcceptsExpiredWithinLeeway) {
   auto v = HsVerifier();
   ASSERT_TRUE(v);

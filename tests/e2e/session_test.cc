@@ -133,6 +133,7 @@ TEST(Session, ExpiredOrForgedTokensGetUnauthenticatedAnd4003) {
   Json none_header = {{"alg", "none"}, {"typ", "JWT"}};
   bad.push_back(crypto::Base64UrlEncode(none_header.dump()) + "." +
                 crypto::Base64UrlEncode(Json{{"sub", "alice"}}.dump()) + ".");
+  bad.push_back(auth::SignHs256(kSecret, Json{{"sub", "alice"}}.dump()));  // no exp: forever
   for (const auto& token : bad) {
     auto c = Connect(server->ws_url());
     ASSERT_TRUE(c);
@@ -146,6 +147,22 @@ TEST(Session, ExpiredOrForgedTokensGetUnauthenticatedAnd4003) {
   ASSERT_TRUE(c);
   EXPECT_EQ("unauthenticated", c->WaitForType("error")["code"]);
   EXPECT_EQ(4003, c->WaitClosed(3000));
+}
+
+TEST(Session, TokensWithoutExpOnlyWhenAllowed) {
+  auto server = ServerProcess::Start({"--jwt-secret", kSecret, "--jwt-allow-no-exp"});
+  ASSERT_TRUE(server);
+  auto c = Connect(server->ws_url());
+  ASSERT_TRUE(c);
+  Json w = c->Request(
+      {{"type", "auth"}, {"token", auth::SignHs256(kSecret, Json{{"sub", "erin"}}.dump())}});
+  EXPECT_EQ("welcome", w["type"]) << w.dump();
+  EXPECT_EQ("erin", w["user"]);
+  // An exp that is there still counts.
+  auto d = Connect(server->ws_url());
+  ASSERT_TRUE(d);
+  EXPECT_EQ("unauthenticated",
+            d->Request({{"type", "auth"}, {"token", Token("erin", -3600)}})["code"]);
 }
 
 TEST(Session, TokenExpiringWhileConnectedCloses4003) {

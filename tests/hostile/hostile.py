@@ -272,6 +272,7 @@ def auth_cases():
         token_refused("not yet valid", jwt_hs256(SECRET, {"sub": "alice", "exp": now + 600,
                                                           "nbf": now + 300}))
         token_refused("no sub", jwt_hs256(SECRET, {"exp": now + 60}))
+        token_refused("no exp (good forever)", jwt_hs256(SECRET, {"sub": "alice"}))
         token_refused("sub not a user id", jwt_hs256(SECRET, {"sub": "../admin", "exp": now + 60}))
         token_refused("malformed", "eyJ.hello.")
         token_refused("RS256 header on an HS256 server",

@@ -25,8 +25,9 @@ constexpr size_t kMinSecretBytes = 32;
 
 // JwtVerifier checks compact JWS tokens against one configured algorithm and key:
 // the header's `alg` must name exactly that algorithm (no `none`, no algorithm confusion),
-// the signature must verify, `sub` must be a valid user id, and `exp` / `nbf` hold with
-// `leeway_s` seconds of slack. Immutable after creation; thread-safe.
+// the signature must verify, `sub` must be a valid user id, `exp` must be there (unless
+// allowed off) and `exp` / `nbf` hold with `leeway_s` seconds of slack. Configured before
+// use, then immutable; thread-safe.
 class JwtVerifier {
  public:
   ~JwtVerifier();
@@ -45,6 +46,8 @@ class JwtVerifier {
   Algorithm algorithm() const { return alg_; }
   void set_leeway_seconds(int64_t s) { leeway_s_ = s; }
   int64_t leeway_seconds() const { return leeway_s_; }
+  // A token without `exp` would be good forever: refused unless this is turned off.
+  void set_require_exp(bool on) { require_exp_ = on; }
 
  private:
   struct Key;
@@ -53,6 +56,7 @@ class JwtVerifier {
   Algorithm alg_;
   std::unique_ptr<Key> key_;
   int64_t leeway_s_ = 5;
+  bool require_exp_ = true;
 };
 
 // Signs `claims_json` (a JSON object, already serialised) with HS256.
