@@ -210,9 +210,12 @@ void PrintSummary(FILE* out, const RunResult& r, const std::vector<Check>& check
     std::string gen =
         Pct(d.cpu_percent) + " of a core (busiest loop thread " + Pct(d.loop_cpu_percent) + ")";
     if (s.send_lag.count()) gen += "; send lag p99 " + FormatNs(s.send_lag.Percentile(99));
-    bool hot = d.loop_cpu_percent > 90;
+    bool hot = GeneratorBusy(d, r.cpus);
     fprintf(out, "  generator    %s%s%s%s\n", hot ? st.yellow() : "", gen.c_str(),
-            hot ? " (near 100 %: measuring itself; try --threads)" : "", hot ? st.reset() : "");
+            hot ? " (near its CPU limit: the figures may be the generator's; give it more "
+                  "cores, or --threads)"
+                : "",
+            hot ? st.reset() : "");
     if (p.server_begin.ok && p.server_end.ok) {
       double cpu = p.server_end.cpu_s - p.server_begin.cpu_s;
       std::string srv = Pct(100 * cpu / d.seconds) + " of a core, RSS " +
@@ -320,7 +323,8 @@ Json ReportJson(const RunResult& r, const std::vector<Check>& checks) {
         {"cpu",
          {{"self_s", p.self_cpu_s},
           {"self_percent", d.cpu_percent},
-          {"busiest_loop_thread_percent", d.loop_cpu_percent}}},
+          {"busiest_loop_thread_percent", d.loop_cpu_percent},
+          {"generator_busy", GeneratorBusy(d, r.cpus)}}},
         {"server", ServerJson(p, d.seconds, BaseRss(r))},
     };
     if (s.churn_done || s.churn_failed) {

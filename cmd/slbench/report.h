@@ -25,6 +25,10 @@ struct Derived {
   double loop_cpu_percent = 0;  // the busiest event-loop thread, of one core
 };
 Derived Derive(const PhaseResult& p);
+// True when slbench was near the limit of the CPU it had in a phase (its busiest event loop
+// over 90 % of a core, or the whole process over 90 % of the `cpus` it may use): then the
+// phase's figures may describe the generator rather than the server.
+bool GeneratorBusy(const Derived& d, int cpus);
 
 // Limits that make the run fail (exit 1), for CI.
 struct Thresholds {

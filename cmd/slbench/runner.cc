@@ -6,6 +6,7 @@
 
 #include "runner.h"
 
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -370,6 +371,8 @@ Result<RunResult> Run(const Scenario& scenario, const RunOptions& options) {
   RunResult r = timeline.Play();
   for (auto& th : threads) th.join();
   r.self_cpu_s = SelfCpuS() - cpu0;
+  cpu_set_t affinity;
+  if (sched_getaffinity(0, sizeof affinity, &affinity) == 0) r.cpus = CPU_COUNT(&affinity);
 
   // Integrity: the highest seq of every conversation, then what each receiver missed.
   SeqMaxima maxima;

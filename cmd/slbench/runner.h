@@ -51,6 +51,7 @@ struct RunResult {
   uint64_t receivers_with_issues = 0;
   bool interrupted = false;
   double self_cpu_s = 0;
+  int cpus = 0;  // CPUs slbench may run on (its affinity); 0: unknown
 };
 
 // Runs `scenario` to the end (or until *options.stop) and returns what was measured.

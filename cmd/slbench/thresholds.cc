@@ -42,6 +42,10 @@ Derived Derive(const PhaseResult& p) {
   return d;
 }
 
+bool GeneratorBusy(const Derived& d, int cpus) {
+  return d.loop_cpu_percent > 90 || (cpus > 0 && d.cpu_percent > 90.0 * cpus);
+}
+
 uint64_t TotalLost(const RunResult& r) {
   uint64_t n = r.drain.lost;
   for (const auto& p : r.phases) n += p.stats.lost;

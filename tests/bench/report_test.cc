@@ -91,6 +91,35 @@ TEST(Report, BelowNinetyNinePercentIsSaturated) {
   EXPECT_EQ(-1, Derive(r.phases[0]).ratio);  // nothing offered: no verdict
 }
 
+TEST(Report, GeneratorNearItsCpuLimitIsFlagged) {
+  RunResult r = MakeRun();
+  r.cpus = 1;
+  r.phases[1].self_cpu_s = 0.5;  // half of the one CPU it may use, over one second
+  r.phases[1].stats.thread_cpu_ns = kNsPerSec / 2;
+  Derived d = Derive(r.phases[1]);
+  EXPECT_DOUBLE_EQ(50, d.cpu_percent);
+  EXPECT_FALSE(GeneratorBusy(d, r.cpus));
+  EXPECT_EQ(false, ReportJson(r, {})["phases"][1]["cpu"]["generator_busy"]);
+  // The whole process at 96 % of its one CPU, though no loop thread passes 90 %.
+  r.phases[1].self_cpu_s = 0.96;
+  r.phases[1].stats.thread_cpu_ns = kNsPerSec * 85 / 100;
+  d = Derive(r.phases[1]);
+  EXPECT_TRUE(GeneratorBusy(d, 1));
+  EXPECT_FALSE(GeneratorBusy(d, 2));  // with two CPUs it had room
+  EXPECT_EQ(true, ReportJson(r, {})["phases"][1]["cpu"]["generator_busy"]);
+  // One loop thread at 95 % of a core is the limit whatever the CPU count.
+  r.phases[1].stats.thread_cpu_ns = kNsPerSec * 95 / 100;
+  EXPECT_TRUE(GeneratorBusy(Derive(r.phases[1]), 8));
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  PrintSummary(f, r, {}, false);
+  fclose(f);
+  std::string text(buf, len);
+  free(buf);
+  EXPECT_NE(std::string::npos, text.find("near its CPU limit")) << text;
+}
+
 TEST(Report, JsonCsvAndSvgCarryThePhases) {
   RunResult r = MakeRun();
   r.phases[1].stats.ack.Record(2 * kNsPerMs);
