@@ -30,6 +30,18 @@ RunResult MakeRun() {
   return r;
 }
 
+// What PrintSummary writes.
+std::string SummaryText(const RunResult& r, bool color) {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  PrintSummary(f, r, {}, color);
+  fclose(f);
+  std::string text(buf, len);
+  free(buf);
+  return text;
+}
+
 TEST(Report, P99ThresholdJudgesMeasuredPhasesOnly) {
   RunResult r = MakeRun();
   for (int i = 0; i < 100; ++i) r.phases[0].stats.delivery.Record(50 * kNsPerMs);  // warm-up
@@ -110,13 +122,7 @@ TEST(Report, GeneratorNearItsCpuLimitIsFlagged) {
   // One loop thread at 95 % of a core is the limit whatever the CPU count.
   r.phases[1].stats.thread_cpu_ns = kNsPerSec * 95 / 100;
   EXPECT_TRUE(GeneratorBusy(Derive(r.phases[1]), 8));
-  char* buf = nullptr;
-  size_t len = 0;
-  FILE* f = open_memstream(&buf, &len);
-  PrintSummary(f, r, {}, false);
-  fclose(f);
-  std::string text(buf, len);
-  free(buf);
+  std::string text = SummaryText(r, false);
   EXPECT_NE(std::string::npos, text.find("near its CPU limit")) << text;
 }
 
@@ -158,22 +164,12 @@ TEST(Report, JsonCsvAndSvgCarryThePhases) {
 TEST(Report, SummaryHasNoColoursUnlessAsked) {
   RunResult r = MakeRun();
   r.phases[1].stats.lost = 1;
-  char* buf = nullptr;
-  size_t len = 0;
-  FILE* f = open_memstream(&buf, &len);
-  PrintSummary(f, r, {}, false);
-  fclose(f);
-  std::string plain(buf, len);
-  free(buf);
+  std::string plain = SummaryText(r, false);
   EXPECT_NE(std::string::npos, plain.find("phase main"));
   EXPECT_NE(std::string::npos, plain.find("lost 1"));
   EXPECT_EQ(std::string::npos, plain.find('\x1b'));
 
-  f = open_memstream(&buf, &len);
-  PrintSummary(f, r, {}, true);
-  fclose(f);
-  std::string coloured(buf, len);
-  free(buf);
+  std::string coloured = SummaryText(r, true);
   EXPECT_NE(std::string::npos, coloured.find("\x1b[31m"));
 }
 
