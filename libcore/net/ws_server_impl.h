@@ -33,9 +33,10 @@ struct LoopConfig : public websocketpp::config::core {
   typedef websocketpp::log::basic<concurrency_type, websocketpp::log::alevel> alog_type;
   typedef base::rng_type rng_type;
   static bool const enable_multithreading = false;
-  // Read buffer held by every connection: 16 KiB by default; smaller saves memory per idle
-  // connection, and large frames still arrive (in more reads).
-  static const size_t connection_read_buffer_size = 2048;
+  // Read buffer held by every connection (websocketpp's default is 16 KiB): each socket
+  // policy names its own. Both read ahead into memory they free once it is taken
+  // (lean_plain.h, lean_tls.h), so a small buffer costs a copy, not a system call, per fill.
+  static const size_t connection_read_buffer_size = SocketType::kReadBuffer;
   static const long timeout_open_handshake = 10000;
   static const long timeout_close_handshake = 5000;
   static const long timeout_pong = 10000;
@@ -75,10 +76,7 @@ class ServerImpl final : public WsServer, public server::Transport {
     ep_.set_max_message_size(opt_.max_frame_bytes);
     ep_.set_max_http_body_size(opt_.max_http_body_bytes);
     ep_.set_open_handshake_timeout(static_cast<long>(opt_.handshake_timeout_ms));
-    // wss:// sets TCP_NODELAY itself, before its handshake (lean_tls.h).
-    if (!tls_) {
-      ep_.set_tcp_post_init_handler([](websocketpp::connection_hdl hdl) { SetNoDelay(hdl); });
-    }
+    // Both socket policies set TCP_NODELAY themselves (lean_plain.h, lean_tls.h).
     ep_.set_validate_handler([this](websocketpp::connection_hdl hdl) { return Validate(hdl); });
     ep_.set_open_handler([this](websocketpp::connection_hdl hdl) { Open(hdl); });
     ep_.set_http_handler([this](websocketpp::connection_hdl hdl) { Http(hdl); });
@@ -181,14 +179,6 @@ class ServerImpl final : public WsServer, public server::Transport {
   }
 
  private:
-  static void SetNoDelay(websocketpp::connection_hdl hdl) {
-    // Without TCP_NODELAY small frames wait for delayed ACKs: 40 ms latency spikes.
-    auto con = std::static_pointer_cast<typename Endpoint::connection_type>(hdl.lock());
-    if (!con) return;
-    asio::error_code ec;
-    con->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ec);
-  }
-
   // A server frame is never masked, so one encoded frame serves every connection.
   std::shared_ptr<void> Prepare(const server::Frame& frame) {
     auto op = frame.binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text;

@@ -1,13 +1,12 @@
 // The ws:// instantiation of ServerImpl.
 
-#include <websocketpp/config/asio_no_tls.hpp>
-
+#include "lean_plain.h"
 #include "ws_server_impl.h"
 
 namespace smartlink::net {
 
 std::unique_ptr<WsServer> MakePlainServer(const ServerOptions& options, server::LogFn log) {
-  using Config = LoopConfig<websocketpp::transport::asio::basic_socket::endpoint>;
+  using Config = LoopConfig<LeanPlainEndpoint>;
   return std::make_unique<ServerImpl<Config>>(options, std::move(log), false);
 }
 

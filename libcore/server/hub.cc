@@ -83,18 +83,17 @@ void Hub::OnOpen(ConnId id, HandshakeInfo info) {
   auto [it, inserted] = h.conns.try_emplace(id);
   Impl::Conn& c = it->second;
   c.id = id;
-  c.info = std::move(info);
+  c.remote = std::move(info.remote);
   c.opened_ms = c.last_rx_ms = c.last_ping_ms = now;
   h.metrics.connections_total++;
 
-  if (!c.info.token.empty()) {
+  if (!info.token.empty()) {
     if (!h.opt.verifier) {
       h.Error(c, nullptr, Status::Unauthenticated("this server does not accept tokens"));
       h.CloseConn(c, 4003, "token not accepted");
       return;
     }
-    auto claims = h.opt.verifier->Verify(c.info.token, h.clock.NowMs());
-    std::string().swap(c.info.token);  // not needed again: no need to hold it
+    auto claims = h.opt.verifier->Verify(info.token, h.clock.NowMs());
     if (!claims.ok()) {
       h.Error(c, nullptr, claims.status());
       h.CloseConn(c, 4003, claims.status().message());
@@ -103,11 +102,11 @@ void Hub::OnOpen(ConnId id, HandshakeInfo info) {
     h.Authenticate(c, claims->sub, claims->exp, nullptr);
     return;
   }
-  if (!c.info.user.empty() && h.opt.open_auth) {
-    if (!protocol::IsValidUserId(c.info.user)) {
+  if (!info.user.empty() && h.opt.open_auth) {
+    if (!protocol::IsValidUserId(info.user)) {
       h.Error(c, nullptr, Status::BadRequest("invalid user id"));
     } else {
-      h.Authenticate(c, c.info.user, std::nullopt, nullptr);
+      h.Authenticate(c, info.user, std::nullopt, nullptr);
       return;
     }
   }
@@ -277,7 +276,6 @@ void Hub::Impl::Authenticate(Conn& c, const std::string& user, std::optional<int
     return;
   }
   c.user = user;
-  c.session = crypto::RandomHex(8);
   if (exp_s) c.expires_ms = (*exp_s + (opt.verifier ? opt.verifier->leeway_seconds() : 0)) * 1000;
   bool first = state.AddSession(user, c.id);
   state::User& u = state.GetUser(user);
@@ -286,7 +284,7 @@ void Hub::Impl::Authenticate(Conn& c, const std::string& user, std::optional<int
     u.last_seen = clock.NowMs();
   }
   Json w = {{"user", user},
-            {"session", c.session},
+            {"session", crypto::RandomHex(8)},
             {"server", "slserver/" + opt.version},
             {"limits", Limits()}};
   if (!id.is_null()) w["re"] = id;

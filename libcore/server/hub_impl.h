@@ -55,9 +55,8 @@ struct Hub::Impl {
 
   struct Conn {
     ConnId id = 0;
-    std::string user;  // empty until authenticated
-    std::string session;
-    HandshakeInfo info;
+    std::string user;    // empty until authenticated
+    std::string remote;  // "ip:port", for the log (the rest of HandshakeInfo is not kept)
     int64_t opened_ms = 0;
     int64_t last_rx_ms = 0;
     int64_t last_ping_ms = 0;

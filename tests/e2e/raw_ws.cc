@@ -49,7 +49,7 @@ int RawWs::Open(const std::string& ws_url, const std::string& extra_headers) {
   return atoi(head.c_str() + head.find(' ') + 1);
 }
 
-bool RawWs::SendFrame(int opcode, const std::string& payload, bool fin) {
+std::string RawWs::Frame(int opcode, const std::string& payload, bool fin) {
   std::string f;
   f += static_cast<char>((fin ? 0x80 : 0) | opcode);
   size_t n = payload.size();
@@ -68,6 +68,10 @@ bool RawWs::SendFrame(int opcode, const std::string& payload, bool fin) {
   for (char& m : mask) m = static_cast<char>(rng() & 0xFF);
   f.append(mask, 4);
   for (size_t i = 0; i < n; ++i) f += static_cast<char>(payload[i] ^ mask[i % 4]);
+  return f;
+}
+
+bool RawWs::SendBytes(const std::string& f) {
   size_t off = 0;
   while (off < f.size()) {
     ssize_t w = write(fd_, f.data() + off, f.size() - off);

@@ -1,0 +1,241 @@
+#pragma once
+
+// A plain-TCP socket policy for websocketpp's server that reads ahead without holding a
+// buffer while a connection is idle.
+//
+// websocketpp reads into a buffer inside every connection object (config's
+// connection_read_buffer_size), one recv() per fill. A large buffer costs every idle
+// connection its size; a small one costs a bulk upload one system call per few hundred
+// bytes. Here the connection's buffer stays small (512 bytes) and each recv() is a readv()
+// into that buffer and a per-thread scratch area: what does not fit is kept in a
+// per-connection buffer allocated for the burst and freed as soon as websocketpp has taken
+// it, so the next reads are copies, not system calls. An idle connection holds nothing
+// beyond the socket. The same idea as lean_tls.h, where OpenSSL's read-ahead and released
+// record buffers do this for wss://.
+//
+// LeanPlainStream is what asio::async_read and asio::async_write see. Like Asio's socket
+// it runs on one thread with at most one read and one write pending (websocketpp's
+// transport guarantees both).
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <websocketpp/common/connection_hdl.hpp>
+#include <websocketpp/transport/asio/security/base.hpp>
+#include <websocketpp/transport/base/connection.hpp>
+#include <websocketpp/uri.hpp>
+
+namespace smartlink::net {
+
+class LeanPlainStream {
+ public:
+  using executor_type = asio::ip::tcp::socket::executor_type;
+  using lowest_layer_type = asio::ip::tcp::socket;
+  using next_layer_type = asio::ip::tcp::socket;
+
+  // Most bytes one recv() takes beyond the caller's buffer (and so most a connection holds
+  // read ahead): a bulk upload needs one system call per 16 KiB, not one per 1 KiB.
+  static constexpr size_t kReadAhead = 16384;
+
+  explicit LeanPlainStream(asio::io_context& io) : socket_(io) {}
+  LeanPlainStream(const LeanPlainStream&) = delete;
+  LeanPlainStream& operator=(const LeanPlainStream&) = delete;
+
+  executor_type get_executor() { return socket_.get_executor(); }
+  asio::ip::tcp::socket& lowest_layer() { return socket_; }
+  const asio::ip::tcp::socket& lowest_layer() const { return socket_; }
+  asio::ip::tcp::socket& next_layer() { return socket_; }
+
+  // Bytes read from the socket that no read has taken yet.
+  size_t read_ahead() const { return ahead_len_; }
+
+  template <typename MutableBuffers, typename Handler>
+  void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+    auto it = asio::buffer_sequence_begin(buffers);
+    asio::mutable_buffer b =
+        it == asio::buffer_sequence_end(buffers) ? asio::mutable_buffer() : *it;
+    Read(b, std::forward<Handler>(handler), true);
+  }
+
+  template <typename ConstBuffers, typename Handler>
+  void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+    socket_.async_write_some(buffers, std::forward<Handler>(handler));
+  }
+
+ private:
+  // Fills `b` from what was read ahead, or else from the socket, waiting for it to be
+  // readable if it is not. The handler runs as Asio's would: never from inside the call
+  // that started the read.
+  template <typename Handler>
+  void Read(asio::mutable_buffer b, Handler handler, bool first) {
+    asio::error_code ec;
+    size_t n = 0;
+    if (b.size() == 0) {
+      // An empty read completes at once, as Asio's sockets do.
+    } else if (ahead_len_ > 0) {
+      n = TakeAhead(b);
+    } else if (!socket_.is_open()) {
+      ec = asio::error::bad_descriptor;
+    } else {
+      n = Receive(b, ec);
+      if (ec == asio::error::would_block) {
+        socket_.async_wait(asio::socket_base::wait_read,
+                           [this, b, h = std::move(handler)](const asio::error_code& wec) mutable {
+                             if (wec) return h(wec, 0);
+                             Read(b, std::move(h), false);
+                           });
+        return;
+      }
+    }
+    if (first) {
+      asio::post(socket_.get_executor(), [h = std::move(handler), ec, n]() mutable { h(ec, n); });
+    } else {
+      handler(ec, n);
+    }
+  }
+
+  size_t TakeAhead(asio::mutable_buffer b) {
+    size_t n = std::min(b.size(), ahead_len_);
+    std::memcpy(b.data(), ahead_.get() + ahead_off_, n);
+    ahead_off_ += n;
+    ahead_len_ -= n;
+    if (ahead_len_ == 0) {
+      ahead_.reset();
+      ahead_off_ = 0;
+    }
+    return n;
+  }
+
+  // One readv() into `b` and the thread's scratch area; keeps what went to the scratch.
+  size_t Receive(asio::mutable_buffer b, asio::error_code& ec) {
+    static thread_local std::unique_ptr<char[]> scratch(new char[kReadAhead]);
+    iovec iov[2] = {{b.data(), b.size()}, {scratch.get(), kReadAhead}};
+    ssize_t r;
+    do {
+      r = ::readv(socket_.native_handle(), iov, 2);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+      ec = errno == EAGAIN || errno == EWOULDBLOCK
+               ? asio::error::would_block
+               : asio::error_code(errno, asio::system_category());
+      return 0;
+    }
+    if (r == 0) {
+      ec = asio::error::eof;
+      return 0;
+    }
+    size_t n = static_cast<size_t>(r);
+    if (n <= b.size()) return n;
+    ahead_len_ = n - b.size();
+    ahead_off_ = 0;
+    ahead_.reset(new char[ahead_len_]);
+    std::memcpy(ahead_.get(), scratch.get(), ahead_len_);
+    return b.size();
+  }
+
+  asio::ip::tcp::socket socket_;
+  std::unique_ptr<char[]> ahead_;
+  size_t ahead_off_ = 0;
+  size_t ahead_len_ = 0;
+};
+
+// The per-connection half of the policy (websocketpp's socket_con_type).
+class LeanPlainConnection : public std::enable_shared_from_this<LeanPlainConnection> {
+ public:
+  typedef LeanPlainConnection type;
+  typedef std::shared_ptr<type> ptr;
+  typedef LeanPlainStream socket_type;
+  typedef asio::io_context* io_service_ptr;
+  typedef std::shared_ptr<asio::io_context::strand> strand_ptr;
+
+  ptr get_shared() { return shared_from_this(); }
+  bool is_secure() const { return false; }
+  asio::ip::tcp::socket& get_raw_socket() { return socket_->lowest_layer(); }
+  asio::ip::tcp::socket& get_next_layer() { return socket_->next_layer(); }
+  socket_type& get_socket() { return *socket_; }
+
+  std::string get_remote_endpoint(websocketpp::lib::error_code& ec) const {
+    asio::error_code aec;
+    auto ep = socket_->lowest_layer().remote_endpoint(aec);
+    if (aec) {
+      ec = websocketpp::transport::error::make_error_code(
+          websocketpp::transport::error::pass_through);
+      return "Error getting remote endpoint: " + aec.message();
+    }
+    ec = websocketpp::lib::error_code();
+    return ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+
+  template <typename ErrorCodeType>
+  static websocketpp::lib::error_code translate_ec(ErrorCodeType) {
+    return websocketpp::transport::error::make_error_code(
+        websocketpp::transport::error::pass_through);
+  }
+  static websocketpp::lib::error_code translate_ec(websocketpp::lib::error_code ec) { return ec; }
+
+ protected:
+  websocketpp::lib::error_code init_asio(io_service_ptr service, strand_ptr, bool) {
+    socket_.emplace(*service);
+    return {};
+  }
+
+  void set_uri(websocketpp::uri_ptr) {}
+  void set_handle(websocketpp::connection_hdl) {}
+  void pre_init(websocketpp::transport::init_handler callback) { callback({}); }
+
+  // The socket is open (accepted): reads go around Asio, so it must not block; and
+  // without TCP_NODELAY small frames wait for delayed ACKs (40 ms latency spikes).
+  void post_init(websocketpp::transport::init_handler callback) {
+    asio::error_code ec;
+    socket_->lowest_layer().non_blocking(true, ec);
+    if (!ec) socket_->lowest_layer().set_option(asio::ip::tcp::no_delay(true), ec);
+    callback(ec ? websocketpp::transport::error::make_error_code(
+                      websocketpp::transport::error::pass_through)
+                : websocketpp::lib::error_code());
+  }
+
+  websocketpp::lib::error_code get_ec() const { return {}; }
+
+  asio::error_code cancel_socket() {
+    asio::error_code ec;
+    get_raw_socket().cancel(ec);
+    return ec;
+  }
+
+  void async_shutdown(websocketpp::transport::asio::socket::shutdown_handler callback) {
+    asio::error_code ec;
+    get_raw_socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    callback(ec);
+  }
+
+ private:
+  std::optional<socket_type> socket_;  // made in init_asio, when the loop is known
+};
+
+// The policy to name as the server's transport_config::socket_type.
+class LeanPlainEndpoint {
+ public:
+  typedef LeanPlainEndpoint type;
+  typedef LeanPlainConnection socket_con_type;
+  typedef socket_con_type::ptr socket_con_ptr;
+  // websocketpp's read buffer in each connection: 512 bytes keep an idle connection under
+  // 8 KiB; a bulk upload still reads 16 KiB per recv() (kReadAhead). Measured in
+  // docs/benchmarks.md.
+  static constexpr size_t kReadBuffer = 512;
+
+  bool is_secure() const { return false; }
+
+ protected:
+  websocketpp::lib::error_code init(socket_con_ptr) { return {}; }
+};
+
+}  // namespace smartlink::net

@@ -1,0 +1,124 @@
+// The server's socket layer: frames that arrive together, split, or just before the peer
+// closes are all read (ws:// reads ahead of websocketpp's small buffer, lean_plain.h).
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <thread>
+
+#include "e2e/raw_ws.h"
+#include "e2e/server_process.h"
+
+namespace smartlink::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string Send(int i, const std::string& text) {
+  Json j = {{"type", "msg.send"}, {"id", i}, {"to", "#burst"}, {"text", text}};
+  return RawWs::Frame(0x1, j.dump());
+}
+
+// Authenticates as `user` and joins #burst, waiting for the join's answer.
+void JoinBurst(RawWs& ws, const std::string& user) {
+  ASSERT_TRUE(ws.SendText(Json({{"type", "auth"}, {"user", user}}).dump()));
+  ASSERT_TRUE(ws.SendText(R"({"type":"room.join","room":"burst","id":"join"})"));
+  for (;;) {
+    int op;
+    std::string payload;
+    ASSERT_TRUE(ws.ReadFrame(&op, &payload, 10000)) << "no answer to room.join";
+    Json j = Json::parse(payload, nullptr, false);
+    if (j.value("re", Json()) != "join") continue;
+    ASSERT_EQ("ok", j["type"]) << payload;
+    return;
+  }
+}
+
+// Waits until #burst holds `n` messages, as bob sees its history.
+Json HistoryOf(net::BlockingClient& bob, size_t n) {
+  Json h;
+  for (int i = 0; i < 250; ++i) {
+    h = bob.Request({{"type", "history"}, {"conv", "#burst"}, {"limit", 200}});
+    if (h["messages"].size() >= n) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return h;
+}
+
+TEST(Transport, FramesWrittenTogetherAreAllReadInOrder) {
+  auto server = ServerProcess::Start({"--rate", "0"});
+  ASSERT_TRUE(server);
+  auto bob = Login(*server, "bob");
+  ASSERT_TRUE(bob);
+  ASSERT_EQ("ok", bob->Request({{"type", "room.create"}, {"room", "burst"}})["type"]);
+
+  RawWs alice;
+  ASSERT_EQ(101, alice.Open(server->ws_url()));
+  // Everything in one write: far more than the server's 512-byte read buffer and its
+  // 16 KiB read-ahead, with frames of every size class cut at arbitrary read boundaries.
+  const int kMessages = 150;
+  ASSERT_NO_FATAL_FAILURE(JoinBurst(alice, "alice"));
+  std::string burst;
+  for (int i = 1; i <= kMessages; ++i) {
+    size_t len = i % 10 == 0 ? 3000 : i % 3 == 0 ? 200 : 20;  // 7-bit and 16-bit lengths
+    burst += Send(i, std::string(len, static_cast<char>('a' + i % 26)));
+  }
+  ASSERT_TRUE(alice.SendBytes(burst));
+
+  int next = 1;
+  int64_t last_seq = 0;
+  while (next <= kMessages) {
+    int op;
+    std::string payload;
+    ASSERT_TRUE(alice.ReadFrame(&op, &payload, 10000)) << "no answer to message " << next;
+    Json j = Json::parse(payload, nullptr, false);
+    ASSERT_NE("error", j.value("type", "")) << payload;
+    if (j.value("type", "") != "ok" || !j.contains("seq")) continue;
+    ASSERT_EQ(next, j["re"]) << payload;
+    EXPECT_GT(j["seq"].get<int64_t>(), last_seq);
+    last_seq = j["seq"];
+    ++next;
+  }
+  Json h = HistoryOf(*bob, 200);
+  ASSERT_EQ(static_cast<size_t>(kMessages), h["messages"].size());
+  for (int i = 1; i <= kMessages; ++i) {
+    size_t len = i % 10 == 0 ? 3000 : i % 3 == 0 ? 200 : 20;
+    EXPECT_EQ(std::string(len, static_cast<char>('a' + i % 26)),
+              h["messages"][i - 1]["text"].get<std::string>())
+        << "message " << i;
+  }
+}
+
+TEST(Transport, FramesSentJustBeforeTheClientClosesAreNotLost) {
+  auto server = ServerProcess::Start({"--rate", "0"});
+  ASSERT_TRUE(server);
+  auto bob = Login(*server, "bob");
+  ASSERT_TRUE(bob);
+  ASSERT_EQ("ok", bob->Request({{"type", "room.create"}, {"room", "burst"}})["type"]);
+
+  RawWs alice;
+  ASSERT_EQ(101, alice.Open(server->ws_url()));
+  const int kMessages = 100;
+  ASSERT_NO_FATAL_FAILURE(JoinBurst(alice, "alice"));
+  std::string burst;
+  for (int i = 1; i <= kMessages; ++i) burst += Send(i, "last words " + std::to_string(i));
+  // The data and the end of the stream together: the server sees EOF right after it.
+  ASSERT_TRUE(alice.SendBytes(burst));
+  ASSERT_EQ(0, shutdown(alice.fd(), SHUT_WR));
+
+  Json h = HistoryOf(*bob, kMessages);
+  ASSERT_EQ(static_cast<size_t>(kMessages), h["messages"].size());
+  for (int i = 1; i <= kMessages; ++i) {
+    EXPECT_EQ("last words " + std::to_string(i), h["messages"][i - 1]["text"]);
+  }
+  // And the server let the connection go.
+  int op;
+  std::string payload;
+  while (alice.ReadFrame(&op, &payload, 5000)) {
+  }
+  EXPECT_EQ(0, server->Stop(SIGTERM));
+}
+
+}  // namespace
+}  // namespace smartlink::testing
