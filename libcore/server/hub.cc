@@ -117,14 +117,14 @@ void Hub::OnText(ConnId id, std::string_view text) {
   Impl& h = *impl_;
   Impl::Conn* c = h.Find(id);
   if (!c || c->closing) return;
-  h.Receive(*c, protocol::DecodeRequest(text, h.opt.codec), false);
+  h.Arrived(*c, text, false);
 }
 
 void Hub::OnBinary(ConnId id, std::string_view data) {
   Impl& h = *impl_;
   Impl::Conn* c = h.Find(id);
   if (!c || c->closing) return;
-  h.Receive(*c, protocol::DecodeBinaryChunk(data, h.opt.codec), true);
+  h.Arrived(*c, data, true);
 }
 
 void Hub::OnPong(ConnId id) {
@@ -227,6 +227,64 @@ void Hub::Impl::Receive(Conn& c, protocol::Decoded d, bool binary) {
   }
   if (binary) c.prefers_binary = true;  // answer this client's file.get with binary frames
   Dispatch(c, d.request);
+  // Later requests may depend on what these change (a msg.send right after its room.join):
+  // they wait until it is stored and applied.
+  Op op = d.request.op;
+  if ((op == Op::kRoomCreate || op == Op::kRoomJoin || op == Op::kRoomLeave) && !c.closing) {
+    HoldUntilStored(c);
+  }
+}
+
+void Hub::Impl::Arrived(Conn& c, std::string_view frame, bool binary) {
+  if (!c.held) {
+    Receive(c,
+            binary ? protocol::DecodeBinaryChunk(frame, opt.codec)
+                   : protocol::DecodeRequest(frame, opt.codec),
+            binary);
+    return;
+  }
+  // What a connection may have waiting: enough for any client that pipelines, bounded
+  // like everything else a client can make the server hold.
+  constexpr size_t kMaxHeldFrames = 1024;
+  Conn::Held& held = *c.held;
+  c.last_rx_ms = clock.MonotonicMs();
+  if (held.frames.size() >= kMaxHeldFrames || held.bytes + frame.size() > opt.send_queue_hard) {
+    auto d = binary ? protocol::DecodeBinaryChunk(frame, opt.codec)
+                    : protocol::DecodeRequest(frame, opt.codec);
+    Error(c, d.request.id, Status::RateLimited("too many requests waiting for an earlier one"),
+          {{"retry_ms", 100}});
+    return;
+  }
+  held.bytes += frame.size();
+  held.frames.emplace_back(binary, std::string(frame));
+}
+
+// The writer runs jobs in order and their completions come back in order, so a no-op write
+// queued after the request's own completes after it (its reply sent, its change applied).
+void Hub::Impl::HoldUntilStored(Conn& c) {
+  if (!c.held) c.held = std::make_unique<Conn::Held>();
+  c.held->waiting = true;
+  ConnId id = c.id;
+  bool queued = storage.Write<Done>([](storage::Store&) -> Result<Done> { return Done{}; },
+                                    [this, id](Result<Done>) { ReleaseHeld(id); });
+  if (!queued) c.held->waiting = false;  // the request itself was refused as overloaded
+}
+
+void Hub::Impl::ReleaseHeld(ConnId id) {
+  Conn* c = Find(id);
+  if (!c || !c->held) return;
+  c->held->waiting = false;
+  // Receive may start another wait (a second room.join): the rest stays held behind it.
+  while (c->held && !c->held->waiting && !c->held->frames.empty() && !c->closing) {
+    auto [binary, frame] = std::move(c->held->frames.front());
+    c->held->frames.pop_front();
+    c->held->bytes -= frame.size();
+    Receive(*c,
+            binary ? protocol::DecodeBinaryChunk(frame, opt.codec)
+                   : protocol::DecodeRequest(frame, opt.codec),
+            binary);
+  }
+  if (c->held && (c->closing || (!c->held->waiting && c->held->frames.empty()))) c->held.reset();
 }
 
 void Hub::Impl::Send(Conn& c, const FramePtr& frame, const char* type) {

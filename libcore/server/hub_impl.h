@@ -6,6 +6,7 @@
 #include <deque>
 #include <list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -80,6 +81,15 @@ struct Hub::Impl {
     int strikes = 0;
     int64_t strikes_since_ms = 0;
     int64_t over_since_ms = 0;  // when the send queue went past the bound (0: it is not)
+    // Frames that came while a room.create, room.join or room.leave of this connection
+    // waited for storage: handled in order once it is done, so that a client may send
+    // `room.join` and `msg.send` back to back. Null while nothing waits (the usual case).
+    struct Held {
+      bool waiting = true;
+      size_t bytes = 0;
+      std::deque<std::pair<bool, std::string>> frames;  // (binary, frame)
+    };
+    std::unique_ptr<Held> held;
     bool authed() const { return !user.empty(); }
   };
 
@@ -163,6 +173,10 @@ struct Hub::Impl {
 
   // --- hub.cc: connections, sessions, dispatch, HTTP ---
   void Receive(Conn& c, protocol::Decoded d, bool binary);
+  // A frame from the transport: handled now, or held behind a request still in storage.
+  void Arrived(Conn& c, std::string_view frame, bool binary);
+  void HoldUntilStored(Conn& c);
+  void ReleaseHeld(ConnId id);
   Conn* Find(ConnId id);
   void Send(Conn& c, const FramePtr& frame, const char* type);
   void SendRaw(Conn& c, std::string payload, const char* type);

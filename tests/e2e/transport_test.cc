@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <map>
 #include <thread>
+#include <vector>
 
 #include "e2e/raw_ws.h"
 #include "e2e/server_process.h"
@@ -118,6 +120,57 @@ TEST(Transport, FramesSentJustBeforeTheClientClosesAreNotLost) {
   while (alice.ReadFrame(&op, &payload, 5000)) {
   }
   EXPECT_EQ(0, server->Stop(SIGTERM));
+}
+
+// A client may pipeline: a request after room.create, room.join or room.leave is handled
+// once that one is done, so its answer is the one a client waiting for each reply gets.
+TEST(Transport, RequestsSentBackToBackAreHandledInOrder) {
+  auto server = ServerProcess::Start({"--rate", "0"});
+  ASSERT_TRUE(server);
+  auto bob = Login(*server, "bob");
+  ASSERT_TRUE(bob);
+
+  RawWs alice;
+  ASSERT_EQ(101, alice.Open(server->ws_url()));
+  auto req = [](Json j) { return RawWs::Frame(0x1, j.dump()); };
+  auto send = [](const std::string& id) {
+    return RawWs::Frame(
+        0x1, Json({{"type", "msg.send"}, {"id", id}, {"to", "#pipe"}, {"text", "m" + id}}).dump());
+  };
+  std::vector<std::string> order = {"create"};
+  std::string burst = req({{"type", "auth"}, {"user", "alice"}});
+  burst += req({{"type", "room.create"}, {"id", "create"}, {"room", "pipe"}});
+  for (int i = 1; i <= 50; ++i) {
+    burst += send(std::to_string(i));
+    order.push_back(std::to_string(i));
+  }
+  burst += req({{"type", "room.leave"}, {"id", "leave"}, {"room", "pipe"}});
+  burst += send("after-leave");
+  burst += req({{"type", "room.join"}, {"id", "join"}, {"room", "pipe"}});
+  burst += send("51");
+  for (const char* id : {"leave", "after-leave", "join", "51"}) order.push_back(id);
+  ASSERT_TRUE(alice.SendBytes(burst));
+
+  std::vector<std::string> got;
+  std::map<std::string, Json> answers;
+  while (got.size() < order.size()) {
+    int op;
+    std::string payload;
+    ASSERT_TRUE(alice.ReadFrame(&op, &payload, 10000)) << "answers so far: " << got.size();
+    Json j = Json::parse(payload, nullptr, false);
+    if (!j.contains("re")) continue;
+    got.push_back(j["re"]);
+    answers[j["re"]] = j;
+  }
+  EXPECT_EQ(order, got);
+  EXPECT_EQ("ok", answers["create"]["type"]);
+  for (int i = 1; i <= 50; ++i) {
+    EXPECT_EQ(i, answers[std::to_string(i)].value("seq", 0)) << answers[std::to_string(i)];
+  }
+  EXPECT_EQ("ok", answers["leave"]["type"]);
+  EXPECT_EQ("forbidden", answers["after-leave"].value("code", "")) << answers["after-leave"];
+  EXPECT_EQ("ok", answers["join"]["type"]);
+  EXPECT_EQ(51, answers["51"].value("seq", 0)) << answers["51"];
 }
 
 }  // namespace
