@@ -168,10 +168,12 @@ TEST(Session, TokensWithoutExpOnlyWhenAllowed) {
 TEST(Session, TokenExpiringWhileConnectedCloses4003) {
   auto server = ServerProcess::Start({"--jwt-secret", kSecret, "--jwt-leeway", "0s"});
   ASSERT_TRUE(server);
-  auto c = Connect(server->ws_url() + "?token=" + Token("alice", 1));
+  // exp is in whole seconds: "now + 1" may be only a few milliseconds away, less than a
+  // connection takes under TSan. now + 3 leaves at least 2 s to be welcomed.
+  auto c = Connect(server->ws_url() + "?token=" + Token("alice", 3));
   ASSERT_TRUE(c);
   EXPECT_EQ("welcome", c->WaitForType("welcome")["type"]);
-  EXPECT_EQ(4003, c->WaitClosed(6000));
+  EXPECT_EQ(4003, c->WaitClosed(8000));
 }
 
 TEST(Session, Rs256AndEs256PublicKeys) {
