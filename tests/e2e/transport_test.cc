@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -17,63 +18,76 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string Send(int i, const std::string& text) {
-  Json j = {{"type", "msg.send"}, {"id", i}, {"to", "#burst"}, {"text", text}};
+// A msg.send frame with `id` to #room.
+std::string SendFrame(const Json& id, const std::string& room, const std::string& text) {
+  Json j = {{"type", "msg.send"}, {"id", id}, {"to", "#" + room}, {"text", text}};
   return RawWs::Frame(0x1, j.dump());
 }
 
-// Authenticates as `user` and joins #burst, waiting for the join's answer.
-void JoinBurst(RawWs& ws, const std::string& user) {
-  ASSERT_TRUE(ws.SendText(Json({{"type", "auth"}, {"user", user}}).dump()));
-  ASSERT_TRUE(ws.SendText(R"({"type":"room.join","room":"burst","id":"join"})"));
-  for (;;) {
-    int op;
-    std::string payload;
-    ASSERT_TRUE(ws.ReadFrame(&op, &payload, 10000)) << "no answer to room.join";
-    Json j = Json::parse(payload, nullptr, false);
-    if (j.value("re", Json()) != "join") continue;
-    ASSERT_EQ("ok", j["type"]) << payload;
-    return;
+// Each test has a server without a rate limit, bob logged in, and alice on a raw socket.
+class Transport : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = ServerProcess::Start({"--rate", "0"});
+    ASSERT_TRUE(server_);
+    bob_ = Login(*server_, "bob");
+    ASSERT_TRUE(bob_);
+    ASSERT_EQ(101, alice_.Open(server_->ws_url()));
   }
+
+  // bob creates #burst; alice authenticates and joins it, waiting for the join's answer.
+  void JoinBurst() {
+    ASSERT_EQ("ok", bob_->Request({{"type", "room.create"}, {"room", "burst"}})["type"]);
+    ASSERT_TRUE(alice_.SendText(R"({"type":"auth","user":"alice"})"));
+    ASSERT_TRUE(alice_.SendText(R"({"type":"room.join","room":"burst","id":"join"})"));
+    for (;;) {
+      int op;
+      std::string payload;
+      ASSERT_TRUE(alice_.ReadFrame(&op, &payload, 10000)) << "no answer to room.join";
+      Json j = Json::parse(payload, nullptr, false);
+      if (j.value("re", Json()) != "join") continue;
+      ASSERT_EQ("ok", j["type"]) << payload;
+      return;
+    }
+  }
+
+  // Waits until #burst holds `n` messages, as bob sees its history.
+  Json HistoryOfBurst(size_t n) {
+    Json h;
+    for (int i = 0; i < 250; ++i) {
+      h = bob_->Request({{"type", "history"}, {"conv", "#burst"}, {"limit", 200}});
+      if (h["messages"].size() >= n) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return h;
+  }
+
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<net::BlockingClient> bob_;
+  RawWs alice_;
+};
+
+// Message i of the first test: lengths of both 7-bit and 16-bit frame length classes.
+std::string TextOf(int i) {
+  size_t len = i % 10 == 0 ? 3000 : i % 3 == 0 ? 200 : 20;
+  return std::string(len, static_cast<char>('a' + i % 26));
 }
 
-// Waits until #burst holds `n` messages, as bob sees its history.
-Json HistoryOf(net::BlockingClient& bob, size_t n) {
-  Json h;
-  for (int i = 0; i < 250; ++i) {
-    h = bob.Request({{"type", "history"}, {"conv", "#burst"}, {"limit", 200}});
-    if (h["messages"].size() >= n) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return h;
-}
-
-TEST(Transport, FramesWrittenTogetherAreAllReadInOrder) {
-  auto server = ServerProcess::Start({"--rate", "0"});
-  ASSERT_TRUE(server);
-  auto bob = Login(*server, "bob");
-  ASSERT_TRUE(bob);
-  ASSERT_EQ("ok", bob->Request({{"type", "room.create"}, {"room", "burst"}})["type"]);
-
-  RawWs alice;
-  ASSERT_EQ(101, alice.Open(server->ws_url()));
+TEST_F(Transport, FramesWrittenTogetherAreAllReadInOrder) {
+  ASSERT_NO_FATAL_FAILURE(JoinBurst());
   // Everything in one write: far more than the server's 512-byte read buffer and its
   // 16 KiB read-ahead, with frames of every size class cut at arbitrary read boundaries.
   const int kMessages = 150;
-  ASSERT_NO_FATAL_FAILURE(JoinBurst(alice, "alice"));
   std::string burst;
-  for (int i = 1; i <= kMessages; ++i) {
-    size_t len = i % 10 == 0 ? 3000 : i % 3 == 0 ? 200 : 20;  // 7-bit and 16-bit lengths
-    burst += Send(i, std::string(len, static_cast<char>('a' + i % 26)));
-  }
-  ASSERT_TRUE(alice.SendBytes(burst));
+  for (int i = 1; i <= kMessages; ++i) burst += SendFrame(i, "burst", TextOf(i));
+  ASSERT_TRUE(alice_.SendBytes(burst));
 
   int next = 1;
   int64_t last_seq = 0;
   while (next <= kMessages) {
     int op;
     std::string payload;
-    ASSERT_TRUE(alice.ReadFrame(&op, &payload, 10000)) << "no answer to message " << next;
+    ASSERT_TRUE(alice_.ReadFrame(&op, &payload, 10000)) << "no answer to message " << next;
     Json j = Json::parse(payload, nullptr, false);
     ASSERT_NE("error", j.value("type", "")) << payload;
     if (j.value("type", "") != "ok" || !j.contains("seq")) continue;
@@ -82,34 +96,25 @@ TEST(Transport, FramesWrittenTogetherAreAllReadInOrder) {
     last_seq = j["seq"];
     ++next;
   }
-  Json h = HistoryOf(*bob, 200);
+  Json h = HistoryOfBurst(200);
   ASSERT_EQ(static_cast<size_t>(kMessages), h["messages"].size());
   for (int i = 1; i <= kMessages; ++i) {
-    size_t len = i % 10 == 0 ? 3000 : i % 3 == 0 ? 200 : 20;
-    EXPECT_EQ(std::string(len, static_cast<char>('a' + i % 26)),
-              h["messages"][i - 1]["text"].get<std::string>())
-        << "message " << i;
+    EXPECT_EQ(TextOf(i), h["messages"][i - 1]["text"].get<std::string>()) << "message " << i;
   }
 }
 
-TEST(Transport, FramesSentJustBeforeTheClientClosesAreNotLost) {
-  auto server = ServerProcess::Start({"--rate", "0"});
-  ASSERT_TRUE(server);
-  auto bob = Login(*server, "bob");
-  ASSERT_TRUE(bob);
-  ASSERT_EQ("ok", bob->Request({{"type", "room.create"}, {"room", "burst"}})["type"]);
-
-  RawWs alice;
-  ASSERT_EQ(101, alice.Open(server->ws_url()));
+TEST_F(Transport, FramesSentJustBeforeTheClientClosesAreNotLost) {
+  ASSERT_NO_FATAL_FAILURE(JoinBurst());
   const int kMessages = 100;
-  ASSERT_NO_FATAL_FAILURE(JoinBurst(alice, "alice"));
   std::string burst;
-  for (int i = 1; i <= kMessages; ++i) burst += Send(i, "last words " + std::to_string(i));
+  for (int i = 1; i <= kMessages; ++i) {
+    burst += SendFrame(i, "burst", "last words " + std::to_string(i));
+  }
   // The data and the end of the stream together: the server sees EOF right after it.
-  ASSERT_TRUE(alice.SendBytes(burst));
-  ASSERT_EQ(0, shutdown(alice.fd(), SHUT_WR));
+  ASSERT_TRUE(alice_.SendBytes(burst));
+  ASSERT_EQ(0, shutdown(alice_.fd(), SHUT_WR));
 
-  Json h = HistoryOf(*bob, kMessages);
+  Json h = HistoryOfBurst(kMessages);
   ASSERT_EQ(static_cast<size_t>(kMessages), h["messages"].size());
   for (int i = 1; i <= kMessages; ++i) {
     EXPECT_EQ("last words " + std::to_string(i), h["messages"][i - 1]["text"]);
@@ -117,26 +122,16 @@ TEST(Transport, FramesSentJustBeforeTheClientClosesAreNotLost) {
   // And the server let the connection go.
   int op;
   std::string payload;
-  while (alice.ReadFrame(&op, &payload, 5000)) {
+  while (alice_.ReadFrame(&op, &payload, 5000)) {
   }
-  EXPECT_EQ(0, server->Stop(SIGTERM));
+  EXPECT_EQ(0, server_->Stop(SIGTERM));
 }
 
 // A client may pipeline: a request after room.create, room.join or room.leave is handled
 // once that one is done, so its answer is the one a client waiting for each reply gets.
-TEST(Transport, RequestsSentBackToBackAreHandledInOrder) {
-  auto server = ServerProcess::Start({"--rate", "0"});
-  ASSERT_TRUE(server);
-  auto bob = Login(*server, "bob");
-  ASSERT_TRUE(bob);
-
-  RawWs alice;
-  ASSERT_EQ(101, alice.Open(server->ws_url()));
+TEST_F(Transport, RequestsSentBackToBackAreHandledInOrder) {
   auto req = [](Json j) { return RawWs::Frame(0x1, j.dump()); };
-  auto send = [](const std::string& id) {
-    return RawWs::Frame(
-        0x1, Json({{"type", "msg.send"}, {"id", id}, {"to", "#pipe"}, {"text", "m" + id}}).dump());
-  };
+  auto send = [](const std::string& id) { return SendFrame(id, "pipe", "m" + id); };
   std::vector<std::string> order = {"create"};
   std::string burst = req({{"type", "auth"}, {"user", "alice"}});
   burst += req({{"type", "room.create"}, {"id", "create"}, {"room", "pipe"}});
@@ -149,14 +144,14 @@ TEST(Transport, RequestsSentBackToBackAreHandledInOrder) {
   burst += req({{"type", "room.join"}, {"id", "join"}, {"room", "pipe"}});
   burst += send("51");
   for (const char* id : {"leave", "after-leave", "join", "51"}) order.push_back(id);
-  ASSERT_TRUE(alice.SendBytes(burst));
+  ASSERT_TRUE(alice_.SendBytes(burst));
 
   std::vector<std::string> got;
   std::map<std::string, Json> answers;
   while (got.size() < order.size()) {
     int op;
     std::string payload;
-    ASSERT_TRUE(alice.ReadFrame(&op, &payload, 10000)) << "answers so far: " << got.size();
+    ASSERT_TRUE(alice_.ReadFrame(&op, &payload, 10000)) << "answers so far: " << got.size();
     Json j = Json::parse(payload, nullptr, false);
     if (!j.contains("re")) continue;
     got.push_back(j["re"]);
