@@ -209,6 +209,12 @@ std::string Hub::Impl::MetricsText() const {
   counter("smartlink_storage_failed_commits_total", "Storage transactions that failed.",
           static_cast<double>(st.failed_commits));
   counter("smartlink_storage_writes_total", "Writes committed.", static_cast<double>(st.writes));
+  counter("smartlink_storage_index_steps_total",
+          "Transactions that added stored messages to the full-text index.",
+          static_cast<double>(st.index_steps));
+  counter("smartlink_storage_failed_index_steps_total",
+          "Full-text index transactions that failed (retried after the next commit).",
+          static_cast<double>(st.failed_index_steps));
   o << "# HELP smartlink_storage_commit_seconds Commit latency.\n"
        "# TYPE smartlink_storage_commit_seconds histogram\n";
   uint64_t cumulative = 0;

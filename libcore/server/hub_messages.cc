@@ -1,6 +1,7 @@
 // Messages: msg.*, history, convs, search, sync, and catching a session up.
 
 #include <algorithm>
+#include <limits>
 
 #include "hub_impl.h"
 #include "smartlink/util/crypto.h"
@@ -283,14 +284,28 @@ void Hub::Impl::ReadSearch(const std::string& user, const protocol::Search& q, C
     }
     conv_id = q.conv->str();
   }
-  bool queued = storage.Read<std::vector<protocol::Message>>(
-      [user, q, conv_id](storage::Store& s) { return s.Search(user, q.query, conv_id, q.limit); },
-      [done](Result<std::vector<protocol::Message>> res) {
-        if (!res.ok()) {
-          done(res.status());
+  // Messages reach the full-text index in batches after their commit (StorageWorker runs
+  // IndexMessages when it is idle). A write queued now runs after every message acknowledged
+  // so far and indexes what is left, so the search that follows it finds them all.
+  bool queued = storage.Write<bool>(
+      [](storage::Store& s) { return s.IndexMessages(std::numeric_limits<int64_t>::max()); },
+      [this, user, q, conv_id, done](Result<bool> indexed) {
+        if (!indexed.ok()) {
+          done(indexed.status());
           return;
         }
-        done(Json{{"messages", MessagesJson(*res)}});
+        bool read_queued = storage.Read<std::vector<protocol::Message>>(
+            [user, q, conv_id](storage::Store& s) {
+              return s.Search(user, q.query, conv_id, q.limit);
+            },
+            [done](Result<std::vector<protocol::Message>> res) {
+              if (!res.ok()) {
+                done(res.status());
+                return;
+              }
+              done(Json{{"messages", MessagesJson(*res)}});
+            });
+        if (!read_queued) done(Status::Unavailable("storage is overloaded; try again"));
       });
   if (!queued) done(Status::Unavailable("storage is overloaded; try again"));
 }

@@ -134,6 +134,29 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_pending ON notifications(user, id) WHERE delivered = 0;
 )sql",
+    // 3: messages reach the full-text index in batches, outside the transaction that stores
+    // them (IndexMessages); fts_progress.indexed_upto is the last message id indexed. Message
+    // rows are never deleted (a deleted message keeps its row), so ids only grow and every id
+    // above the mark is unindexed. An edit or delete touches the index only below the mark.
+    R"sql(
+DROP TRIGGER messages_ai;
+DROP TRIGGER messages_ad;
+DROP TRIGGER messages_au;
+CREATE TABLE fts_progress (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  indexed_upto INTEGER NOT NULL
+);
+INSERT INTO fts_progress (id, indexed_upto) SELECT 1, COALESCE(MAX(id), 0) FROM messages;
+CREATE TRIGGER messages_ad AFTER DELETE ON messages
+WHEN old.id <= (SELECT indexed_upto FROM fts_progress) BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages
+WHEN old.id <= (SELECT indexed_upto FROM fts_progress) BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+  INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+END;
+)sql",
 };
 
 constexpr const char* kMessageColumns =
@@ -345,6 +368,48 @@ class SqliteStore final : public Store, private SqlConn {
     if (!after) std::reverse(out.begin(), out.end());
     if (Status s = AttachReactions(conv, &out); !s.ok()) return s;
     return out;
+  }
+
+  Result<bool> IndexMessages(int64_t limit) override {
+    int64_t from = 0;
+    {
+      Stmt q = Prepare("SELECT indexed_upto FROM fts_progress");
+      if (q.Step() != SQLITE_ROW) return q.Error("index progress");
+      from = q.Int(0);
+    }
+    // The id of the limit-th message after the mark, or of the last one when fewer remain.
+    int64_t upto = from;
+    bool more = false;
+    {
+      Stmt q = Prepare("SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT 1 OFFSET ? - 1");
+      q.Bind(from).Bind(std::max<int64_t>(limit, 1));
+      int rc = q.Step();
+      if (rc == SQLITE_ROW) {
+        upto = q.Int(0);
+      } else if (rc != SQLITE_DONE) {
+        return q.Error("index range");
+      }
+    }
+    if (upto == from) {
+      Stmt q = Prepare("SELECT COALESCE(MAX(id), 0) FROM messages");
+      if (q.Step() != SQLITE_ROW) return q.Error("last message id");
+      upto = std::max(from, q.Int(0));
+    } else {
+      Stmt q = Prepare("SELECT EXISTS (SELECT 1 FROM messages WHERE id > ?)");
+      q.Bind(upto);
+      if (q.Step() != SQLITE_ROW) return q.Error("index backlog");
+      more = q.Int(0) != 0;
+    }
+    if (upto == from) return false;
+    Stmt add = Prepare(
+        "INSERT INTO messages_fts(rowid, text) SELECT id, text FROM messages "
+        "WHERE id > ? AND id <= ?");
+    add.Bind(from).Bind(upto);
+    if (add.Step() != SQLITE_DONE) return add.Error("index messages");
+    Stmt mark = Prepare("UPDATE fts_progress SET indexed_upto = ?");
+    mark.Bind(upto);
+    if (mark.Step() != SQLITE_DONE) return mark.Error("index progress");
+    return more;
   }
 
   Result<std::vector<Message>> Search(std::string_view user, std::string_view query,

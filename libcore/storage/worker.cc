@@ -1,5 +1,6 @@
 #include "smartlink/storage/worker.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -58,6 +59,7 @@ void StorageWorker::CommitBatch(Batch& batch) {
   } else {
     stats_.commits++;
     stats_.writes += batch.size();
+    index_pending_ = true;
   }
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -68,14 +70,46 @@ void StorageWorker::CommitBatch(Batch& batch) {
   Deliver(std::make_shared<Batch>(std::move(batch)), txn);
 }
 
+void StorageWorker::IndexStep() {
+  last_index_ = std::chrono::steady_clock::now();
+  Status txn = writer_->Begin();
+  Result<bool> more = txn.ok() ? writer_->IndexMessages(index_rows_) : Result<bool>(txn);
+  if (more.ok()) txn = writer_->Commit();
+  if (!more.ok() || !txn.ok()) {
+    // Left for after the next commit; a search indexes what it needs itself.
+    writer_->Rollback();
+    index_pending_ = false;
+    stats_.failed_index_steps++;
+    return;
+  }
+  stats_.index_steps++;
+  if (*more) {
+    index_rows_ = std::min(index_rows_ * 2, kMaxIndexRows);
+  } else {
+    index_pending_ = false;
+    index_rows_ = kMinIndexRows;
+  }
+}
+
 void StorageWorker::WriterLoop() {
+  auto index_interval = std::chrono::microseconds(options_.index_interval_us);
   for (;;) {
     Batch batch;
     Batch reads;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_writer_.wait(
-          lock, [&] { return stopping_ || !writes_.empty() || (!reader_ && !reads_.empty()); });
+      auto has_work = [&] {
+        return stopping_ || !writes_.empty() || (!reader_ && !reads_.empty());
+      };
+      if (index_pending_) {
+        if (!cv_writer_.wait_until(lock, last_index_ + index_interval, has_work)) {
+          lock.unlock();
+          IndexStep();
+          continue;
+        }
+      } else {
+        cv_writer_.wait(lock, has_work);
+      }
       if (writes_.empty() && (reader_ || reads_.empty())) {
         if (stopping_) return;
         continue;
@@ -113,6 +147,9 @@ void StorageWorker::WriterLoop() {
       batch.front()->Run(*writer_);
     } else if (!batch.empty()) {
       CommitBatch(batch);
+    }
+    if (index_pending_ && std::chrono::steady_clock::now() >= last_index_ + index_interval) {
+      IndexStep();
     }
     if (!reads.empty()) {
       for (auto& job : reads) job->Run(*writer_);

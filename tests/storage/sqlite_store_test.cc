@@ -174,8 +174,24 @@ class SqliteStoreTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(h.ok()) << h.status().ToString();
     return h.ok() ? *h : std::vector<Message>{};
   }
+  // Brings the full-text index up to date, as the server does before a search.
+  void IndexAll() {
+    EXPECT_TRUE(s().Begin().ok());
+    auto more = s().IndexMessages(1000000);
+    EXPECT_TRUE(more.ok()) << more.status().ToString();
+    EXPECT_FALSE(more.ok() && *more);
+    EXPECT_TRUE(s().Commit().ok());
+  }
+  // Rows the full-text index itself holds for `word`, whatever the messages table says (file
+  // databases only: -1 in memory).
+  int64_t IndexHits(const std::string& word) {
+    if (GetParam() == "memory") return -1;
+    return RawInt(path_,
+                  "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH '" + word + "'");
+  }
   std::vector<Message> Find(const std::string& user, const std::string& query,
                             const std::string& conv = "") {
+    IndexAll();
     auto r = s().Search(user, query, conv, 50);
     EXPECT_TRUE(r.ok()) << "query [" << query << "]: " << r.status().ToString();
     return r.ok() ? *r : std::vector<Message>{};
@@ -251,6 +267,54 @@ TEST(SqliteStore, ReopeningDoesNotRerunMigrations) {
     EXPECT_EQ(Strs{"kept"}, Texts(*h));
     EXPECT_EQ(version, RawInt(path, "PRAGMA user_version"));
   }
+}
+
+TEST(SqliteStore, UpgradeFromTriggerIndexedSearchKeepsOldMessagesSearchable) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir.File("v2.db");
+  {
+    auto st = Open(path);
+    ASSERT_TRUE(st);
+    ASSERT_TRUE(st->Begin().ok());
+    ASSERT_TRUE(st->CreateRoom(Room("lobby", "alice")).ok());
+    ASSERT_TRUE(st->Commit().ok());
+  }
+  // Schema version 2 as it shipped: the index filled by an insert trigger.
+  ASSERT_TRUE(RawExec(path,
+                      "DROP TRIGGER messages_ad; DROP TRIGGER messages_au; DROP TABLE fts_progress;"
+                      "CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN"
+                      "  INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END;"
+                      "CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN"
+                      "  INSERT INTO messages_fts(messages_fts, rowid, text)"
+                      "  VALUES ('delete', old.id, old.text); END;"
+                      "CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN"
+                      "  INSERT INTO messages_fts(messages_fts, rowid, text)"
+                      "  VALUES ('delete', old.id, old.text);"
+                      "  INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END;"
+                      "INSERT INTO messages (conv, seq, msg_id, sender, text, ts)"
+                      "  VALUES ('#lobby', 1, 'a', 'alice', 'quince one', 1),"
+                      "         ('#lobby', 2, 'b', 'alice', 'quince two', 2);"
+                      "PRAGMA user_version = 2;"));
+  auto st = Open(path);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(3, RawInt(path, "PRAGMA user_version"));
+  EXPECT_EQ(2, RawInt(path, "SELECT indexed_upto FROM fts_progress"));
+  ASSERT_TRUE(st->Begin().ok());
+  ASSERT_TRUE(st->EditMessage("#lobby", 2, "alice", "medlar two", 3).ok());
+  ASSERT_TRUE(st->AppendMessage(Msg("#lobby", "alice", "quince three")).ok());
+  auto more = st->IndexMessages(100);
+  ASSERT_TRUE(more.ok());
+  EXPECT_FALSE(*more);
+  ASSERT_TRUE(st->Commit().ok());
+  auto r = st->Search("alice", "quince", "", 10);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((Strs{"quince three", "quince one"}), Texts(*r));
+  r = st->Search("alice", "medlar", "", 10);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Strs{"medlar two"}, Texts(*r));
+  EXPECT_EQ(2, RawInt(path, "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'quince'"))
+      << "the edited message left the index under its old text, the others are in it once";
 }
 
 TEST(SqliteStore, RefusesSchemaNewerThanTheCode) {
@@ -678,6 +742,58 @@ TEST_P(SqliteStoreTest, SearchFollowsEdits) {
   EXPECT_EQ((Strs{"new words"}), Texts(Find("alice", "new")));
 }
 
+TEST_P(SqliteStoreTest, EditsAndDeletesAfterIndexingReachTheIndex) {
+  CreateRoom(Room("lobby", "alice"));
+  Send("#lobby", "alice", "plum first");
+  Send("#lobby", "alice", "plum second");
+  Send("#lobby", "alice", "plum third");
+  IndexAll();
+  ASSERT_TRUE(
+      Write([&](Store& x) { return x.EditMessage("#lobby", 1, "alice", "pear first", 2); }).ok());
+  ASSERT_TRUE(Write([&](Store& x) { return x.DeleteMessage("#lobby", 2, "alice", false); }).ok());
+  EXPECT_EQ((Strs{"plum third"}), Texts(Find("alice", "plum")));
+  EXPECT_EQ((Strs{"pear first"}), Texts(Find("alice", "pear")));
+  EXPECT_TRUE(Find("alice", "second").empty());
+  if (GetParam() != "memory") {
+    EXPECT_EQ(0, IndexHits("second")) << "a deleted message leaves the index";
+    EXPECT_EQ(1, IndexHits("plum"));
+    EXPECT_EQ(1, IndexHits("pear"));
+  }
+}
+
+TEST_P(SqliteStoreTest, MessagesAreIndexedOldestFirstInSteps) {
+  CreateRoom(Room("lobby", "alice"));
+  for (int i = 0; i < 5; ++i) Send("#lobby", "alice", "fig " + std::to_string(i));
+  // Edited before it is indexed: the index gets the new text only.
+  ASSERT_TRUE(
+      Write([&](Store& x) { return x.EditMessage("#lobby", 4, "alice", "fig three", 2); }).ok());
+  auto search = [&] {
+    auto r = s().Search("alice", "fig", "", 50);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? Seqs(*r) : Seq{};
+  };
+  EXPECT_TRUE(search().empty());
+  auto step = [&] {
+    EXPECT_TRUE(s().Begin().ok());
+    auto more = s().IndexMessages(2);
+    EXPECT_TRUE(s().Commit().ok());
+    EXPECT_TRUE(more.ok()) << more.status().ToString();
+    return more.ok() && *more;
+  };
+  EXPECT_TRUE(step());
+  EXPECT_EQ((Seq{2, 1}), search());
+  EXPECT_TRUE(step());
+  EXPECT_EQ((Seq{4, 3, 2, 1}), search());
+  EXPECT_FALSE(step());
+  EXPECT_EQ((Seq{5, 4, 3, 2, 1}), search());
+  EXPECT_FALSE(step());  // nothing left: no change
+  EXPECT_EQ((Strs{"fig three"}), Texts(Find("alice", "three")));
+  EXPECT_TRUE(Find("alice", "3").empty());
+  if (GetParam() != "memory") {
+    EXPECT_EQ(5, IndexHits("fig")) << "each message indexed once";
+  }
+}
+
 TEST_P(SqliteStoreTest, SearchPrefixWithTrailingStar) {
   CreateRoom(Room("lobby", "alice"));
   Send("#lobby", "alice", "international");
@@ -741,6 +857,7 @@ TEST_P(SqliteStoreTest, SearchWithBlankQueryFindsNothing) {
 TEST_P(SqliteStoreTest, SearchRespectsLimit) {
   CreateRoom(Room("lobby", "alice"));
   for (int i = 0; i < 5; ++i) Send("#lobby", "alice", "same word");
+  IndexAll();
   auto r = s().Search("alice", "word", "", 2);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((Seq{5, 4}), Seqs(*r));

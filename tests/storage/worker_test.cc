@@ -333,6 +333,71 @@ TEST_F(StorageWorkerTest, ReadSeesCommittedWrites) {
   EXPECT_EQ(1u, worker_->stats().reads.load());
 }
 
+// What a search on the reader connection finds, without bringing the index up to date first.
+std::vector<std::string> SearchNow(StorageWorker& worker, PostQueue& posts,
+                                   const std::string& word) {
+  std::vector<std::string> texts;
+  bool done = false;
+  EXPECT_TRUE(worker.Read<std::vector<Message>>(
+      [word](Store& s) { return s.Search("alice", word, "", 100); },
+      [&](Result<std::vector<Message>> r) {
+        EXPECT_TRUE(r.ok()) << r.status().ToString();
+        if (r.ok()) {
+          for (const auto& m : *r) texts.push_back(m.text);
+        }
+        done = true;
+      }));
+  EXPECT_TRUE(posts.RunUntil([&] { return done; }));
+  return texts;
+}
+
+class StorageWorkerSearchTest : public StorageWorkerTest {
+ protected:
+  // Search reads only the conversations of the user: alice must be in #lobby.
+  void StartWithAliceInLobby(StorageWorker::Options opts) {
+    Start(opts);
+    auto added = worker_->Call<bool>([](Store& s) -> Result<bool> {
+      if (Status st = s.AddMember("#lobby", "alice", "owner", 1); !st.ok()) return st;
+      return true;
+    });
+    ASSERT_TRUE(added.ok()) << added.status().ToString();
+  }
+};
+
+TEST_F(StorageWorkerSearchTest, MessagesAreIndexedForSearchAfterTheirCommitNotInIt) {
+  StorageWorker::Options opts;
+  opts.index_interval_us = 3600LL * 1000 * 1000;  // one step at start-up, then none for an hour
+  StartWithAliceInLobby(opts);
+  std::vector<int64_t> seqs;
+  ASSERT_TRUE(QueueAppend("#lobby", "walnut", &seqs));
+  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 1; }));
+  EXPECT_TRUE(SearchNow(*worker_, posts_, "walnut").empty()) << "acknowledged before indexing";
+  // A write queued behind the message (as the server's search does) indexes it.
+  bool indexed = false;
+  ASSERT_TRUE(worker_->Write<bool>([](Store& s) { return s.IndexMessages(1000); },
+                                   [&](Result<bool> r) { indexed = r.ok() && !*r; }));
+  ASSERT_TRUE(posts_.RunUntil([&] { return indexed; }));
+  EXPECT_EQ(std::vector<std::string>{"walnut"}, SearchNow(*worker_, posts_, "walnut"));
+}
+
+TEST_F(StorageWorkerSearchTest, TheWriterIndexesNewMessagesByItself) {
+  StorageWorker::Options opts;
+  opts.index_interval_us = 1000;
+  StartWithAliceInLobby(opts);
+  std::vector<int64_t> seqs;
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(QueueAppend("#lobby", "hazel", &seqs));
+  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 30; }));
+  auto deadline = std::chrono::steady_clock::now() + kTimeout;
+  size_t found = 0;
+  while ((found = SearchNow(*worker_, posts_, "hazel").size()) < 30 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(30u, found);
+  EXPECT_GE(worker_->stats().index_steps.load(), 1u);
+  EXPECT_EQ(0u, worker_->stats().failed_index_steps.load());
+}
+
 TEST_F(StorageWorkerTest, ReadsWithoutAReaderRunOnTheWriterConnection) {
   Start(StorageWorker::Options(), /*with_reader=*/false);
   std::vector<int64_t> seqs;

@@ -195,8 +195,12 @@ class Store {
   // `limit` after it; with only `before`, the latest `limit` before it.
   virtual Result<std::vector<Message>> History(std::string_view conv, std::optional<int64_t> before,
                                                std::optional<int64_t> after, int limit) = 0;
+  // Adds up to `limit` stored messages that are not in the full-text index yet to it, oldest
+  // first; true while more remain. A write: messages are indexed in batches, apart from the
+  // transaction that stores them, so that each acknowledged commit stays small.
+  virtual Result<bool> IndexMessages(int64_t limit) = 0;
   // Full-text search over the conversations `user` belongs to (or just `conv`), newest first,
-  // leaving out e2e rooms and deleted messages.
+  // leaving out e2e rooms and deleted messages. It sees the messages IndexMessages has indexed.
   virtual Result<std::vector<Message>> Search(std::string_view user, std::string_view query,
                                               std::string_view conv, int limit) = 0;
   virtual Result<std::vector<ConvSummary>> Convs(std::string_view user) = 0;

@@ -37,6 +37,10 @@ class StorageWorker {
     // cost (WAL writes, fsync, locks, thread hand-offs) is shared by more of them; a write
     // after a quiet spell is committed at once.
     int64_t min_commit_interval_us = 0;
+    // Between batches, at most this often, the writer adds newly stored messages to the
+    // full-text index (Store::IndexMessages) in a transaction of its own: one index update
+    // for many messages instead of one per commit, and none inside an acknowledged commit.
+    int64_t index_interval_us = 50000;
   };
 
   struct Stats {
@@ -50,6 +54,8 @@ class StorageWorker {
     std::atomic<uint64_t> commit_hist[kBuckets + 1] = {};
     std::atomic<uint64_t> commit_us_total{0};
     std::atomic<uint64_t> queue_depth{0};
+    std::atomic<uint64_t> index_steps{0};
+    std::atomic<uint64_t> failed_index_steps{0};
   };
 
   // `reader` may be null: reads then run on the writer thread between batches.
@@ -151,6 +157,7 @@ class StorageWorker {
   void WriterLoop();
   void ReaderLoop();
   void CommitBatch(Batch& batch);
+  void IndexStep();
   void Deliver(std::shared_ptr<Batch> batch, Status txn);
 
   std::unique_ptr<Store> writer_;
@@ -164,10 +171,17 @@ class StorageWorker {
   std::condition_variable cv_reader_;
   std::condition_variable cv_idle_;
   std::chrono::steady_clock::time_point last_commit_start_{};  // writer thread only
-  std::deque<std::unique_ptr<Job>> writes_;                    // guarded by mu_
-  std::deque<std::unique_ptr<Job>> reads_;                     // guarded by mu_
-  size_t in_flight_ = 0;   // guarded by mu_: taken but not yet posted
-  bool stopping_ = false;  // guarded by mu_
+  // Full-text indexing (writer thread only): pending after a commit and at start-up; a step
+  // indexes up to index_rows_ messages, doubled while a backlog remains.
+  static constexpr int64_t kMinIndexRows = 1024;
+  static constexpr int64_t kMaxIndexRows = 16384;
+  bool index_pending_ = true;
+  int64_t index_rows_ = kMinIndexRows;
+  std::chrono::steady_clock::time_point last_index_{};
+  std::deque<std::unique_ptr<Job>> writes_;  // guarded by mu_
+  std::deque<std::unique_ptr<Job>> reads_;   // guarded by mu_
+  size_t in_flight_ = 0;                     // guarded by mu_: taken but not yet posted
+  bool stopping_ = false;                    // guarded by mu_
   std::thread writer_thread_;
   std::thread reader_thread_;
 };
