@@ -218,9 +218,12 @@ int Serve(Options o) {
   }
   if (!auth_timeout || *auth_timeout < 100) return Fail("--auth-timeout must be a duration");
   if (!idle_timeout || *idle_timeout < 1000) return Fail("--idle-timeout must be 1s or more");
-  auto commit_interval = smartlink::ParseDurationMs(o.commit_interval, 1);
+  // auto: pace commits only where each one costs an fsync.
+  auto commit_interval = o.commit_interval == "auto"
+                             ? std::optional<int64_t>(o.sync == "full" ? 2 : 0)
+                             : smartlink::ParseDurationMs(o.commit_interval, 1);
   if (!commit_interval || *commit_interval < 0 || *commit_interval > 1000) {
-    return Fail("--commit-interval must be a duration from 0 to 1s, such as 2ms");
+    return Fail("--commit-interval must be auto or a duration from 0 to 1s, such as 2ms");
   }
   auto max_file = smartlink::ParseBytes(o.max_file);
   auto file_ttl = smartlink::ParseDurationMs(o.file_ttl);

@@ -41,8 +41,9 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
       ->check(CLI::IsMember({"full", "normal", "off"}))
       ->envname("SL_SYNC");
   app.add_option("--commit-interval", o.commit_interval,
-                 "Start SQLite commits at most this often, so that each commit "
-                 "(and its fsync) covers more messages; 0: no pacing")
+                 "Under load, start SQLite commits at most this often, so that each "
+                 "commit (and its fsync) covers more messages; 0: no pacing; auto: 2ms "
+                 "with --sync full, else 0")
       ->envname("SL_COMMIT_INTERVAL");
   app.add_option("--max-frame", o.max_frame, "Largest WebSocket message accepted (close 1009)")
       ->envname("SL_MAX_FRAME");

@@ -22,7 +22,7 @@ struct Options {
   std::string ready_file;
   std::string log_level = "info";
   std::string sync = "full";
-  std::string commit_interval = "0";
+  std::string commit_interval = "auto";
   std::string max_frame = "1MiB";
   std::string max_text = "4000";
   std::string auth_timeout = "10s";

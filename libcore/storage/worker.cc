@@ -114,9 +114,10 @@ void StorageWorker::WriterLoop() {
         if (stopping_) return;
         continue;
       }
-      if (!writes_.empty() && options_.min_commit_interval_us > 0) {
-        // Pace commits under load: sleep (without the lock, and without being woken by
-        // each new write) until the interval since the last commit is over.
+      if (!writes_.empty() && options_.min_commit_interval_us > 0 && last_batch_size_ >= 2) {
+        // Pace commits under load (the last batch gathered writes that queued up during the
+        // commit before it): sleep (without the lock, and without being woken by each new
+        // write) until the interval since the last commit is over.
         auto next = last_commit_start_ + std::chrono::microseconds(options_.min_commit_interval_us);
         if (!stopping_ && writes_.size() < options_.max_batch &&
             std::chrono::steady_clock::now() < next) {
@@ -142,7 +143,10 @@ void StorageWorker::WriterLoop() {
       stats_.queue_depth = writes_.size() + reads_.size();
     }
     size_t n = batch.size() + reads.size();
-    if (!batch.empty()) last_commit_start_ = std::chrono::steady_clock::now();
+    if (!batch.empty()) {
+      last_commit_start_ = std::chrono::steady_clock::now();
+      last_batch_size_ = batch.size();
+    }
     if (batch.size() == 1 && batch.front()->direct()) {
       batch.front()->Run(*writer_);
     } else if (!batch.empty()) {

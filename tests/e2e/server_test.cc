@@ -114,6 +114,10 @@ TEST(Server, RefusesBadCertificateShortSecretAndPortInUse) {
 
   err = StartupError("--listen nonsense", &code);
   EXPECT_NE(0, code);
+
+  err = StartupError("--listen 127.0.0.1:0 --commit-interval soon", &code);
+  EXPECT_EQ(1, code);
+  EXPECT_NE(std::string::npos, err.find("--commit-interval must be auto or a duration")) << err;
 }
 
 TEST(Server, HealthReportsVersionAndStorage) {

@@ -215,21 +215,42 @@ TEST_F(StorageWorkerTest, MaxBatchSplitsTransactions) {
   EXPECT_EQ(4u, worker_->stats().commits.load());  // gate, 10, 10, 5
 }
 
-TEST_F(StorageWorkerTest, CommitIntervalGathersWritesArrivingOneByOne) {
+TEST_F(StorageWorkerTest, CommitIntervalGathersWritesOnceTheyQueueUp) {
   StorageWorker::Options opts;
   opts.min_commit_interval_us = 2'000'000;  // far longer than queueing the writes takes
   Start(opts);
+  Gate gate;
+  int gate_result = 0;
+  ASSERT_TRUE(worker_->Write<int>(gate.Apply(), [&](Result<int> r) { gate_result = *r; }));
+  ASSERT_TRUE(gate.WaitEntered()) << "the first write after a quiet spell is not paced";
+  // Two writes queue up behind the gate's commit: under load from here on.
   std::vector<int64_t> seqs;
-  ASSERT_TRUE(QueueAppend("#lobby", "first", &seqs));
-  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 1; }))
-      << "the first write after a quiet spell is committed without waiting";
+  ASSERT_TRUE(QueueAppend("#lobby", "a", &seqs));
+  ASSERT_TRUE(QueueAppend("#lobby", "b", &seqs));
+  gate.Release();
+  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 2 && gate_result == 1; }));
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(QueueAppend("#lobby", "m", &seqs));
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 21; }));
-  EXPECT_EQ(2u, worker_->stats().commits.load()) << "the first write, then the other 20 together";
-  EXPECT_EQ(21, seqs.back());
+  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 22; }));
+  EXPECT_EQ(3u, worker_->stats().commits.load()) << "the gate, the two, then the 20 together";
+  EXPECT_EQ(22, seqs.back());
+}
+
+TEST_F(StorageWorkerTest, CommitIntervalLeavesWritesArrivingOneAtATimeAlone) {
+  StorageWorker::Options opts;
+  opts.min_commit_interval_us = 5'000'000;
+  Start(opts);
+  std::vector<int64_t> seqs;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(QueueAppend("#lobby", "m", &seqs));
+    ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == static_cast<size_t>(i); }));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4))
+      << "a write that follows a batch of one is not paced";
+  EXPECT_EQ(3u, worker_->stats().commits.load());
 }
 
 TEST_F(StorageWorkerTest, UnavailableFailsTheWholeBatch) {

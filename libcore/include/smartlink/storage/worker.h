@@ -32,10 +32,12 @@ class StorageWorker {
   struct Options {
     size_t max_batch = 1024;    // writes per transaction
     size_t max_queue = 100000;  // queued jobs beyond which Write/Read refuse
-    // Commits start at most this often (0: as soon as a write is queued). Under a steady
-    // load, writes arriving during the pause join the next batch, so each commit's fixed
-    // cost (WAL writes, fsync, locks, thread hand-offs) is shared by more of them; a write
-    // after a quiet spell is committed at once.
+    // Under load, commits start at most this often (0: as soon as a write is queued).
+    // "Under load": the last batch held two writes or more, that is writes queued up while
+    // the commit before it ran. Writes arriving during the pause join the next batch, so
+    // each commit's fixed cost (WAL writes, fsync, locks, thread hand-offs) is shared by
+    // more of them; a write that finds the writer idle, or that follows a batch of one, is
+    // committed at once.
     int64_t min_commit_interval_us = 0;
     // Between batches, at most this often, the writer adds newly stored messages to the
     // full-text index (Store::IndexMessages) in a transaction of its own: one index update
@@ -171,6 +173,7 @@ class StorageWorker {
   std::condition_variable cv_reader_;
   std::condition_variable cv_idle_;
   std::chrono::steady_clock::time_point last_commit_start_{};  // writer thread only
+  size_t last_batch_size_ = 0;                                 // writer thread only
   // Full-text indexing (writer thread only): pending after a commit and at start-up; a step
   // indexes up to index_rows_ messages, doubled while a backlog remains.
   static constexpr int64_t kMinIndexRows = 1024;
