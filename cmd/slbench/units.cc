@@ -6,26 +6,14 @@
 #include <ctime>
 #include <limits>
 
+#include "smartlink/util/duration.h"
+
 namespace slbench {
 
 std::optional<int64_t> ParseDurationNs(std::string_view text, int64_t bare_unit_ns) {
-  size_t i = 0;
-  bool digits = false, dot = false;
-  while (i < text.size()) {
-    char c = text[i];
-    if (c >= '0' && c <= '9') {
-      digits = true;
-    } else if (c == '.' && !dot) {
-      dot = true;
-    } else {
-      break;
-    }
-    ++i;
-  }
-  if (!digits || i > 24) return std::nullopt;
-  double v = std::stod(std::string(text.substr(0, i)));
-  std::string_view unit = text.substr(i);
-  while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+  double v;
+  std::string_view unit;
+  if (!smartlink::SplitNumber(text, &v, &unit)) return std::nullopt;
   double scale;
   if (unit.empty()) {
     scale = static_cast<double>(bare_unit_ns);

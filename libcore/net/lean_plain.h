@@ -34,6 +34,8 @@
 #include <websocketpp/transport/base/connection.hpp>
 #include <websocketpp/uri.hpp>
 
+#include "lean_socket.h"
+
 namespace smartlink::net {
 
 class LeanPlainStream {
@@ -164,15 +166,7 @@ class LeanPlainConnection : public std::enable_shared_from_this<LeanPlainConnect
   socket_type& get_socket() { return *socket_; }
 
   std::string get_remote_endpoint(websocketpp::lib::error_code& ec) const {
-    asio::error_code aec;
-    auto ep = socket_->lowest_layer().remote_endpoint(aec);
-    if (aec) {
-      ec = websocketpp::transport::error::make_error_code(
-          websocketpp::transport::error::pass_through);
-      return "Error getting remote endpoint: " + aec.message();
-    }
-    ec = websocketpp::lib::error_code();
-    return ep.address().to_string() + ":" + std::to_string(ep.port());
+    return RemoteEndpointOf(socket_->lowest_layer(), ec);
   }
 
   template <typename ErrorCodeType>
@@ -205,11 +199,7 @@ class LeanPlainConnection : public std::enable_shared_from_this<LeanPlainConnect
 
   websocketpp::lib::error_code get_ec() const { return {}; }
 
-  asio::error_code cancel_socket() {
-    asio::error_code ec;
-    get_raw_socket().cancel(ec);
-    return ec;
-  }
+  asio::error_code cancel_socket() { return CancelSocket(get_raw_socket()); }
 
   void async_shutdown(websocketpp::transport::asio::socket::shutdown_handler callback) {
     asio::error_code ec;

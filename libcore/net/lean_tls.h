@@ -37,6 +37,8 @@
 #include <websocketpp/transport/base/connection.hpp>
 #include <websocketpp/uri.hpp>
 
+#include "lean_socket.h"
+
 namespace smartlink::net {
 
 // The descriptor and what the last recv()/send() saw, shared by the stream and its BIO.
@@ -262,15 +264,7 @@ class LeanTlsConnection : public std::enable_shared_from_this<LeanTlsConnection>
   void set_tls_init_handler(tls_init_handler h) { tls_init_ = std::move(h); }
 
   std::string get_remote_endpoint(websocketpp::lib::error_code& ec) const {
-    asio::error_code aec;
-    auto ep = socket_->lowest_layer().remote_endpoint(aec);
-    if (aec) {
-      ec = websocketpp::transport::error::make_error_code(
-          websocketpp::transport::error::pass_through);
-      return "Error getting remote endpoint: " + aec.message();
-    }
-    ec = websocketpp::lib::error_code();
-    return ep.address().to_string() + ":" + std::to_string(ep.port());
+    return RemoteEndpointOf(socket_->lowest_layer(), ec);
   }
 
   template <typename ErrorCodeType>
@@ -315,11 +309,7 @@ class LeanTlsConnection : public std::enable_shared_from_this<LeanTlsConnection>
 
   websocketpp::lib::error_code get_ec() const { return ec_; }
 
-  asio::error_code cancel_socket() {
-    asio::error_code ec;
-    get_raw_socket().cancel(ec);
-    return ec;
-  }
+  asio::error_code cancel_socket() { return CancelSocket(get_raw_socket()); }
 
   void async_shutdown(websocketpp::transport::asio::socket::shutdown_handler callback) {
     socket_->async_shutdown(std::move(callback));

@@ -6,9 +6,6 @@
 
 namespace smartlink {
 
-namespace {
-
-// Splits "12.5ms" into 12.5 and "ms". False if there is no number.
 bool SplitNumber(std::string_view text, double* value, std::string_view* unit) {
   size_t i = 0;
   bool digits = false, dot = false;
@@ -29,6 +26,8 @@ bool SplitNumber(std::string_view text, double* value, std::string_view* unit) {
   while (!unit->empty() && unit->front() == ' ') unit->remove_prefix(1);
   return true;
 }
+
+namespace {
 
 std::optional<int64_t> Scale(double v, double factor) {
   double r = v * factor;

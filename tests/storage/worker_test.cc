@@ -18,29 +18,14 @@
 #include <thread>
 #include <vector>
 
+#include "storage/temp_dir.h"
+
 namespace smartlink::storage {
 namespace {
 
 using namespace std::chrono_literals;
 
 constexpr auto kTimeout = 10s;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "slworker-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  bool ok() const { return !path_.empty(); }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // What the server's event loop is to the worker: closures posted from storage threads, run
 // here on the test thread.
