@@ -377,28 +377,15 @@ class SqliteStore final : public Store, private SqlConn {
       if (q.Step() != SQLITE_ROW) return q.Error("index progress");
       from = q.Int(0);
     }
-    // The id of the limit-th message after the mark, or of the last one when fewer remain.
+    // The last id of the next `limit` messages after the mark.
     int64_t upto = from;
-    bool more = false;
     {
-      Stmt q = Prepare("SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT 1 OFFSET ? - 1");
-      q.Bind(from).Bind(std::max<int64_t>(limit, 1));
-      int rc = q.Step();
-      if (rc == SQLITE_ROW) {
-        upto = q.Int(0);
-      } else if (rc != SQLITE_DONE) {
-        return q.Error("index range");
-      }
-    }
-    if (upto == from) {
-      Stmt q = Prepare("SELECT COALESCE(MAX(id), 0) FROM messages");
-      if (q.Step() != SQLITE_ROW) return q.Error("last message id");
-      upto = std::max(from, q.Int(0));
-    } else {
-      Stmt q = Prepare("SELECT EXISTS (SELECT 1 FROM messages WHERE id > ?)");
-      q.Bind(upto);
-      if (q.Step() != SQLITE_ROW) return q.Error("index backlog");
-      more = q.Int(0) != 0;
+      Stmt q = Prepare(
+          "SELECT COALESCE(MAX(id), ?) FROM (SELECT id FROM messages WHERE id > ? ORDER BY id "
+          "LIMIT ?)");
+      q.Bind(from).Bind(from).Bind(std::max<int64_t>(limit, 1));
+      if (q.Step() != SQLITE_ROW) return q.Error("index range");
+      upto = q.Int(0);
     }
     if (upto == from) return false;
     Stmt add = Prepare(
@@ -409,7 +396,10 @@ class SqliteStore final : public Store, private SqlConn {
     Stmt mark = Prepare("UPDATE fts_progress SET indexed_upto = ?");
     mark.Bind(upto);
     if (mark.Step() != SQLITE_DONE) return mark.Error("index progress");
-    return more;
+    Stmt rest = Prepare("SELECT EXISTS (SELECT 1 FROM messages WHERE id > ?)");
+    rest.Bind(upto);
+    if (rest.Step() != SQLITE_ROW) return rest.Error("index backlog");
+    return rest.Int(0) != 0;
   }
 
   Result<std::vector<Message>> Search(std::string_view user, std::string_view query,
