@@ -284,10 +284,12 @@ void Hub::Impl::ReadSearch(const std::string& user, const protocol::Search& q, C
     }
     conv_id = q.conv->str();
   }
-  // Messages reach the full-text index in batches after their commit (StorageWorker runs
-  // IndexMessages when it is idle). A write queued now runs after every message acknowledged
-  // so far and indexes what is left, so the search that follows it finds them all.
-  bool queued = storage.Write<bool>(
+  // Messages reach the full-text index after their commit (StorageWorker runs IndexMessages
+  // between batches, at most every 50 ms). A write queued now runs after every message
+  // acknowledged so far and indexes what is left, so the search that follows finds them all.
+  // It runs in a transaction of its own: indexing a backlog does not slow anyone's msg.send,
+  // and if it fails, only this search fails.
+  bool queued = storage.WriteAlone<bool>(
       [](storage::Store& s) { return s.IndexMessages(std::numeric_limits<int64_t>::max()); },
       [this, user, q, conv_id, done](Result<bool> indexed) {
         if (!indexed.ok()) {

@@ -378,7 +378,7 @@ class SqliteStore final : public Store, private SqlConn {
       from = q.Int(0);
     }
     // The last id of the next `limit` messages after the mark.
-    int64_t upto = from;
+    int64_t upto = 0;
     {
       Stmt q = Prepare(
           "SELECT COALESCE(MAX(id), ?) FROM (SELECT id FROM messages WHERE id > ? ORDER BY id "

@@ -127,11 +127,11 @@ void StorageWorker::WriterLoop() {
         }
       }
       while (!writes_.empty() && batch.size() < options_.max_batch) {
-        // A direct job runs alone: it ends the batch, or is the batch.
-        if (writes_.front()->direct() && !batch.empty()) break;
+        // A job that runs alone ends the batch, or is the batch.
+        if (writes_.front()->alone() && !batch.empty()) break;
         batch.push_back(std::move(writes_.front()));
         writes_.pop_front();
-        if (batch.back()->direct()) break;
+        if (batch.back()->alone()) break;
       }
       if (!reader_) {
         while (!reads_.empty()) {

@@ -315,6 +315,52 @@ TEST_F(StorageWorkerTest, LogicalErrorFailsOnlyThatJob) {
   EXPECT_EQ((std::vector<std::string>{"one", "two"}), Texts("#lobby"));
 }
 
+TEST_F(StorageWorkerTest, WriteAloneGetsATransactionOfItsOwn) {
+  Start();
+  Gate gate;
+  ASSERT_TRUE(worker_->Write<int>(gate.Apply(), [](Result<int>) {}));
+  ASSERT_TRUE(gate.WaitEntered());
+  std::vector<int64_t> seqs;
+  std::vector<std::string> order;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(QueueAppend("#lobby", "before", &seqs));
+  ASSERT_TRUE(worker_->WriteAlone<int>([](Store&) -> Result<int> { return 7; },
+                                       [&](Result<int> r) {
+                                         EXPECT_EQ(7, r.ok() ? *r : -1);
+                                         EXPECT_EQ(3u, seqs.size()) << "answered after them";
+                                         order.push_back("alone");
+                                       }));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(QueueAppend("#lobby", "after", &seqs));
+  gate.Release();
+  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 6 && order.size() == 1; }));
+  EXPECT_EQ(4u, worker_->stats().commits.load()) << "the gate, three, the lone write, three";
+  EXPECT_EQ(6, seqs.back());
+}
+
+TEST_F(StorageWorkerTest, AFailingWriteAloneFailsNoOtherWrite) {
+  Start();
+  Gate gate;
+  ASSERT_TRUE(worker_->Write<int>(gate.Apply(), [](Result<int>) {}));
+  ASSERT_TRUE(gate.WaitEntered());
+  std::vector<int64_t> a, c;
+  Status b_result;
+  bool b_done = false;
+  ASSERT_TRUE(QueueAppend("#lobby", "before the failure", &a));
+  ASSERT_TRUE(
+      worker_->WriteAlone<int>([](Store&) -> Result<int> { return Status::Unavailable("disk"); },
+                               [&](Result<int> r) {
+                                 b_result = r.status();
+                                 b_done = true;
+                               }));
+  ASSERT_TRUE(QueueAppend("#lobby", "after the failure", &c));
+  gate.Release();
+  ASSERT_TRUE(posts_.RunUntil([&] { return a.size() == 1 && b_done && c.size() == 1; }));
+  EXPECT_EQ(std::vector<int64_t>{1}, a);
+  EXPECT_EQ(Code::kUnavailable, b_result.code());
+  EXPECT_EQ(std::vector<int64_t>{2}, c);
+  EXPECT_EQ(1u, worker_->stats().failed_commits.load()) << "its own transaction only";
+  EXPECT_EQ((std::vector<std::string>{"before the failure", "after the failure"}), Texts("#lobby"));
+}
+
 TEST_F(StorageWorkerTest, ReadSeesCommittedWrites) {
   Start();
   std::vector<int64_t> seqs;
@@ -380,8 +426,8 @@ TEST_F(StorageWorkerSearchTest, MessagesAreIndexedForSearchAfterTheirCommitNotIn
   EXPECT_TRUE(SearchNow(*worker_, posts_, "walnut").empty()) << "acknowledged before indexing";
   // A write queued behind the message (as the server's search does) indexes it.
   bool indexed = false;
-  ASSERT_TRUE(worker_->Write<bool>([](Store& s) { return s.IndexMessages(1000); },
-                                   [&](Result<bool> r) { indexed = r.ok() && !*r; }));
+  ASSERT_TRUE(worker_->WriteAlone<bool>([](Store& s) { return s.IndexMessages(1000); },
+                                        [&](Result<bool> r) { indexed = r.ok() && !*r; }));
   ASSERT_TRUE(posts_.RunUntil([&] { return indexed; }));
   EXPECT_EQ(std::vector<std::string>{"walnut"}, SearchNow(*worker_, posts_, "walnut"));
 }

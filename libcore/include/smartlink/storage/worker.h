@@ -72,15 +72,25 @@ class StorageWorker {
   // (and drops both) when the queue is full.
   template <typename T, typename Apply, typename Done>
   bool Write(Apply apply, Done done) {
-    return Enqueue(std::make_unique<TypedJob<T, Apply, Done>>(std::move(apply), std::move(done)),
-                   true);
+    return Enqueue(
+        std::make_unique<TypedJob<T, Apply, Done>>(std::move(apply), std::move(done), false), true);
+  }
+
+  // Like Write, but `apply` gets a transaction of its own: it runs after every write queued
+  // before it has committed, and neither its work nor its failure joins anyone else's commit.
+  // For maintenance that a request needs done first (a search indexing what is left).
+  template <typename T, typename Apply, typename Done>
+  bool WriteAlone(Apply apply, Done done) {
+    return Enqueue(
+        std::make_unique<TypedJob<T, Apply, Done>>(std::move(apply), std::move(done), true), true);
   }
 
   // Queues a query against the reader connection.
   template <typename T, typename Apply, typename Done>
   bool Read(Apply apply, Done done) {
-    return Enqueue(std::make_unique<TypedJob<T, Apply, Done>>(std::move(apply), std::move(done)),
-                   false);
+    return Enqueue(
+        std::make_unique<TypedJob<T, Apply, Done>>(std::move(apply), std::move(done), false),
+        false);
   }
 
   // Runs `fn(Store&) -> Result<T>` on the writer connection outside any batch and waits for
@@ -109,14 +119,17 @@ class StorageWorker {
     virtual bool Run(Store& store) = 0;
     // Runs via `post`. `txn` is the transaction's outcome (always ok for reads).
     virtual void Finish(const Status& txn) = 0;
-    // True for jobs that run alone, outside a batch, and answer by themselves.
+    // True for jobs that get a transaction of their own (a batch of one).
+    virtual bool alone() const { return direct(); }
+    // True for jobs that run alone, outside any transaction, and answer by themselves.
     virtual bool direct() const { return false; }
   };
 
   template <typename T, typename Apply, typename Done>
   class TypedJob final : public Job {
    public:
-    TypedJob(Apply a, Done d) : apply_(std::move(a)), done_(std::move(d)) {}
+    TypedJob(Apply a, Done d, bool alone)
+        : apply_(std::move(a)), done_(std::move(d)), alone_(alone) {}
     bool Run(Store& store) override {
       result_.emplace(apply_(store));
       Code c = result_->status().code();
@@ -129,10 +142,12 @@ class StorageWorker {
         done_(std::move(*result_));
       }
     }
+    bool alone() const override { return alone_; }
 
    private:
     Apply apply_;
     Done done_;
+    bool alone_;
     std::optional<Result<T>> result_;
   };
 
