@@ -226,7 +226,14 @@ void Hub::Impl::Receive(Conn& c, protocol::Decoded d, bool binary) {
     return;
   }
   if (binary) c.prefers_binary = true;  // answer this client's file.get with binary frames
-  Dispatch(c, d.request);
+  uint64_t writes_before = storage.WritesQueued();
+  if (ReadsStorage(d.request.op) && c.last_write > storage.WritesAnswered()) {
+    DispatchAfterWrites(c, d.request);
+  } else {
+    Dispatch(c, d.request);
+  }
+  // The request queued a write: reads this connection sends next wait for it.
+  if (storage.WritesQueued() != writes_before) c.last_write = storage.WritesQueued();
   // Later requests may depend on what these change (a msg.send right after its room.join):
   // they wait until it is stored and applied.
   Op op = d.request.op;
@@ -257,6 +264,34 @@ void Hub::Impl::Arrived(Conn& c, std::string_view frame, bool binary) {
   }
   held.bytes += frame.size();
   held.frames.emplace_back(binary, std::string(frame));
+}
+
+// Requests answered from the reader connection (or from files the writer records), which
+// must see what this connection's earlier requests wrote.
+bool Hub::Impl::ReadsStorage(Op op) {
+  switch (op) {
+    case Op::kHistory:
+    case Op::kConvs:
+    case Op::kSync:
+    case Op::kFileGet:
+    case Op::kMomentFeed:
+      return true;
+    default:
+      return false;  // search queues a write of its own first (ReadSearch)
+  }
+}
+
+// A read sent right behind a msg.send (or any write) of the same connection, before its ok:
+// handled once that write is stored and answered, so it sees it. A no-op write queued now
+// completes after every write queued before it.
+void Hub::Impl::DispatchAfterWrites(Conn& c, const Request& req) {
+  ConnId id = c.id;
+  bool queued = storage.Write<Done>([](storage::Store&) -> Result<Done> { return Done{}; },
+                                    [this, id, req](Result<Done>) {
+                                      Conn* conn = Find(id);
+                                      if (conn && !conn->closing) Dispatch(*conn, req);
+                                    });
+  if (!queued) Error(c, req.id, Status::Unavailable("storage is overloaded; try again"));
 }
 
 // The writer runs jobs in order and their completions come back in order, so a no-op write

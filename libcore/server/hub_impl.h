@@ -90,6 +90,9 @@ struct Hub::Impl {
       std::deque<std::pair<bool, std::string>> frames;  // (binary, frame)
     };
     std::unique_ptr<Held> held;
+    // The number of the last storage write a request of this connection queued
+    // (StorageWorker::WritesQueued): reads wait until it is answered.
+    uint64_t last_write = 0;
     bool authed() const { return !user.empty(); }
   };
 
@@ -187,6 +190,8 @@ struct Hub::Impl {
   void Authenticate(Conn& c, const std::string& user, std::optional<int64_t> exp_s, const Json& id);
   void HandleAuth(Conn& c, const Request& req);
   void Dispatch(Conn& c, const Request& req);
+  static bool ReadsStorage(protocol::Op op);
+  void DispatchAfterWrites(Conn& c, const Request& req);
   Json Limits() const;
 
   // Sends to every session of `user` except `except`.

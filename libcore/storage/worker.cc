@@ -22,6 +22,10 @@ bool StorageWorker::Enqueue(std::unique_ptr<Job> job, bool write) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || writes_.size() + reads_.size() >= options_.max_queue) return false;
+    if (write) {
+      job->ticket = writes_queued_.load(std::memory_order_relaxed) + 1;
+      writes_queued_.store(job->ticket, std::memory_order_relaxed);
+    }
     (write ? writes_ : reads_).push_back(std::move(job));
     stats_.queue_depth = writes_.size() + reads_.size();
   }
@@ -35,7 +39,14 @@ bool StorageWorker::Enqueue(std::unique_ptr<Job> job, bool write) {
 
 void StorageWorker::Deliver(std::shared_ptr<Batch> batch, Status txn) {
   // One post per batch keeps the loop's wake-ups low under load.
-  post_([batch = std::move(batch), txn = std::move(txn)] {
+  uint64_t last = 0;
+  for (const auto& job : *batch) last = std::max(last, job->ticket);
+  post_([answered = writes_answered_, batch = std::move(batch), txn = std::move(txn), last] {
+    // Answered before the `done`s run: a read one of them queues sees every write of the
+    // batch.
+    if (last > answered->load(std::memory_order_relaxed)) {
+      answered->store(last, std::memory_order_relaxed);
+    }
     for (auto& job : *batch) job->Finish(txn);
   });
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -166,6 +167,48 @@ TEST_F(Transport, RequestsSentBackToBackAreHandledInOrder) {
   EXPECT_EQ("forbidden", answers["after-leave"].value("code", "")) << answers["after-leave"];
   EXPECT_EQ("ok", answers["join"]["type"]);
   EXPECT_EQ(51, answers["51"].value("seq", 0)) << answers["51"];
+}
+
+// A read sent right behind writes of the same connection, before their oks, sees them.
+TEST_F(Transport, ReadsSentBehindUnansweredSendsSeeThem) {
+  auto req = [](Json j) { return RawWs::Frame(0x1, j.dump()); };
+  std::string burst = req({{"type", "auth"}, {"user", "alice"}});
+  burst += req({{"type", "room.create"}, {"id", "create"}, {"room", "ryw"}});
+  for (int i = 1; i <= 50; ++i)
+    burst += SendFrame(std::to_string(i), "ryw", "m" + std::to_string(i));
+  burst += req({{"type", "history"}, {"id", "history"}, {"conv", "#ryw"}, {"limit", 200}});
+  burst += req({{"type", "convs"}, {"id", "convs"}});
+  burst += req({{"type", "sync"}, {"id", "sync"}, {"positions", {{"#ryw", 40}}}});
+  ASSERT_TRUE(alice_.SendBytes(burst));
+
+  std::vector<std::string> order;
+  std::map<std::string, Json> answers;
+  std::vector<int64_t> synced;
+  bool caught_up = false;
+  while (answers.size() < 54 || !caught_up) {
+    int op;
+    std::string payload;
+    ASSERT_TRUE(alice_.ReadFrame(&op, &payload, 10000)) << "answers so far: " << answers.size();
+    Json j = Json::parse(payload, nullptr, false);
+    if (j.value("type", "") == "caught_up") caught_up = true;
+    // Messages sent by sync (the live ones of this connection come with its own sends).
+    if (j.value("type", "") == "msg" && answers.count("sync")) synced.push_back(j["seq"]);
+    if (!j.contains("re")) continue;
+    order.push_back(j["re"]);
+    answers[j["re"]] = j;
+  }
+  auto pos = [&](const std::string& id) {
+    return std::find(order.begin(), order.end(), id) - order.begin();
+  };
+  EXPECT_LT(pos("50"), pos("history")) << "the read waits for the ok of the sends before it";
+  ASSERT_EQ("ok", answers["history"]["type"]) << answers["history"];
+  const Json& msgs = answers["history"]["messages"];
+  ASSERT_EQ(50u, msgs.size());
+  EXPECT_EQ("m50", msgs[49]["text"]);
+  ASSERT_EQ("ok", answers["convs"]["type"]) << answers["convs"];
+  ASSERT_EQ(1u, answers["convs"]["convs"].size());
+  EXPECT_EQ(50, answers["convs"]["convs"][0].value("last_seq", 0));
+  EXPECT_EQ((std::vector<int64_t>{41, 42, 43, 44, 45, 46, 47, 48, 49, 50}), synced);
 }
 
 }  // namespace

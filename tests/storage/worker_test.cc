@@ -361,6 +361,30 @@ TEST_F(StorageWorkerTest, AFailingWriteAloneFailsNoOtherWrite) {
   EXPECT_EQ((std::vector<std::string>{"before the failure", "after the failure"}), Texts("#lobby"));
 }
 
+TEST_F(StorageWorkerTest, WritesAreNumberedAndCountAsAnsweredBeforeTheirDoneRuns) {
+  Start();
+  EXPECT_EQ(0u, worker_->WritesQueued());
+  Gate gate;
+  ASSERT_TRUE(worker_->Write<int>(gate.Apply(), [](Result<int>) {}));
+  ASSERT_TRUE(gate.WaitEntered());
+  std::vector<uint64_t> answered_in_done;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(worker_->Write<int>(
+        [](Store&) -> Result<int> { return 1; },
+        [&](Result<int>) { answered_in_done.push_back(worker_->WritesAnswered()); }));
+  }
+  bool read_done = false;
+  ASSERT_TRUE(worker_->Read<int>([](Store&) -> Result<int> { return 1; },
+                                 [&](Result<int>) { read_done = true; }));
+  EXPECT_EQ(4u, worker_->WritesQueued()) << "reads take no number";
+  ASSERT_TRUE(posts_.RunUntil([&] { return read_done; }));
+  EXPECT_EQ(0u, worker_->WritesAnswered()) << "nothing answered while the gate holds the writer";
+  gate.Release();
+  ASSERT_TRUE(posts_.RunUntil([&] { return answered_in_done.size() == 3; }));
+  EXPECT_EQ((std::vector<uint64_t>{4, 4, 4}), answered_in_done) << "one batch, answered at once";
+  EXPECT_EQ(4u, worker_->WritesAnswered());
+}
+
 TEST_F(StorageWorkerTest, ReadSeesCommittedWrites) {
   Start();
   std::vector<int64_t> seqs;

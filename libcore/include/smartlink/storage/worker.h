@@ -104,6 +104,13 @@ class StorageWorker {
     return future.get();
   }
 
+  // Every write (Write, WriteAlone, Call) gets the next number when it is queued.
+  // WritesQueued() is the last number given; WritesAnswered() the last whose batch has been
+  // answered via `post` (its `done` has run, on the thread that runs `post`'s closures). A
+  // read queued once WritesAnswered() reaches a write's number sees that write.
+  uint64_t WritesQueued() const { return writes_queued_.load(std::memory_order_relaxed); }
+  uint64_t WritesAnswered() const { return writes_answered_->load(std::memory_order_relaxed); }
+
   // Blocks until everything queued so far has been committed and answered via `post`.
   void Flush();
   // Stops accepting work, finishes what is queued and joins the threads.
@@ -123,6 +130,7 @@ class StorageWorker {
     virtual bool alone() const { return direct(); }
     // True for jobs that run alone, outside any transaction, and answer by themselves.
     virtual bool direct() const { return false; }
+    uint64_t ticket = 0;  // a write's number (see WritesQueued); 0 for reads
   };
 
   template <typename T, typename Apply, typename Done>
@@ -200,6 +208,10 @@ class StorageWorker {
   std::deque<std::unique_ptr<Job>> reads_;   // guarded by mu_
   size_t in_flight_ = 0;                     // guarded by mu_: taken but not yet posted
   bool stopping_ = false;                    // guarded by mu_
+  std::atomic<uint64_t> writes_queued_{0};   // written under mu_
+  // Shared with the closures given to `post`, which may outlive the worker.
+  std::shared_ptr<std::atomic<uint64_t>> writes_answered_ =
+      std::make_shared<std::atomic<uint64_t>>(0);
   std::thread writer_thread_;
   std::thread reader_thread_;
 };
