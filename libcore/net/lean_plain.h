@@ -9,7 +9,9 @@
 // bytes. Here the connection's buffer stays small (512 bytes) and each recv() is a readv()
 // into that buffer and a per-thread scratch area: what does not fit is kept in a
 // per-connection buffer allocated for the burst and freed as soon as websocketpp has taken
-// it, so the next reads are copies, not system calls. An idle connection holds nothing
+// it, so the next reads are copies, not system calls. After a read that emptied the socket
+// the next is left to Asio (into the buffer alone), which waits for data without an
+// epoll_ctl() per wait as async_wait needs. An idle connection holds nothing
 // beyond the socket. The same idea as lean_tls.h, where OpenSSL's read-ahead and released
 // record buffers do this for wss://.
 //
@@ -87,6 +89,17 @@ class LeanPlainStream {
       n = TakeAhead(b);
     } else if (!socket_.is_open()) {
       ec = asio::error::bad_descriptor;
+    } else if (drained_) {
+      // The last read emptied the socket, so this one would most likely find nothing: let
+      // Asio read. It tries once, then waits on the epoll registration the socket already
+      // has, where async_wait would re-arm it with an epoll_ctl() per wait. Asio's read
+      // fills `b` only: the scratch area cannot be lent to a read that completes later.
+      socket_.async_read_some(b, [this, size = b.size(), h = std::move(handler)](
+                                     const asio::error_code& rec, size_t got) mutable {
+        drained_ = rec || got < size;
+        h(rec, got);
+      });
+      return;
     } else {
       n = Receive(b, ec);
       if (ec == asio::error::would_block) {
@@ -136,6 +149,7 @@ class LeanPlainStream {
       return 0;
     }
     size_t n = static_cast<size_t>(r);
+    drained_ = n < b.size() + kReadAhead;
     if (n <= b.size()) return n;
     ahead_len_ = n - b.size();
     ahead_off_ = 0;
@@ -148,6 +162,7 @@ class LeanPlainStream {
   std::unique_ptr<char[]> ahead_;
   size_t ahead_off_ = 0;
   size_t ahead_len_ = 0;
+  bool drained_ = false;  // the last read took less than it asked for: the socket was empty
 };
 
 // The per-connection half of the policy (websocketpp's socket_con_type).
