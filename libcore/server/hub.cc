@@ -226,14 +226,14 @@ void Hub::Impl::Receive(Conn& c, protocol::Decoded d, bool binary) {
     return;
   }
   if (binary) c.prefers_binary = true;  // answer this client's file.get with binary frames
-  uint64_t writes_before = storage.WritesQueued();
   if (ReadsStorage(d.request.op) && c.last_write > storage.WritesAnswered()) {
-    DispatchAfterWrites(c, d.request);
+    DispatchAfterWrites(c, d.request);  // its no-op write is not one reads need to wait for
   } else {
+    uint64_t writes_before = storage.WritesQueued();
     Dispatch(c, d.request);
+    // The request queued a write: reads this connection sends next wait for it.
+    if (storage.WritesQueued() != writes_before) c.last_write = storage.WritesQueued();
   }
-  // The request queued a write: reads this connection sends next wait for it.
-  if (storage.WritesQueued() != writes_before) c.last_write = storage.WritesQueued();
   // Later requests may depend on what these change (a msg.send right after its room.join):
   // they wait until it is stored and applied.
   Op op = d.request.op;
@@ -297,12 +297,16 @@ void Hub::Impl::DispatchAfterWrites(Conn& c, const Request& req) {
 // The writer runs jobs in order and their completions come back in order, so a no-op write
 // queued after the request's own completes after it (its reply sent, its change applied).
 void Hub::Impl::HoldUntilStored(Conn& c) {
-  if (!c.held) c.held = std::make_unique<Conn::Held>();
-  c.held->waiting = true;
+  Hold(c);
   ConnId id = c.id;
   bool queued = storage.Write<Done>([](storage::Store&) -> Result<Done> { return Done{}; },
                                     [this, id](Result<Done>) { ReleaseHeld(id); });
   if (!queued) c.held->waiting = false;  // the request itself was refused as overloaded
+}
+
+void Hub::Impl::Hold(Conn& c) {
+  if (!c.held) c.held = std::make_unique<Conn::Held>();
+  c.held->waiting = true;
 }
 
 void Hub::Impl::ReleaseHeld(ConnId id) {

@@ -256,16 +256,20 @@ void Hub::Impl::FileEnd(Conn& c, const Request& req) {
   std::string tmp = up.tmp_path;
   int fd = up.fd;
   Completion reply = ReplyTo(c.id, req);
-  auto done = [this, reply, tmp, file_id = rec.file_id, digest](Result<Json> res) {
+  // Frames that come behind the file.end wait for it (a file.get or history of the file
+  // sent without waiting for the ok sees it), like those behind a room.join.
+  ConnId id = c.id;
+  auto done = [this, id, reply, tmp, file_id = rec.file_id, digest](Result<Json> res) {
     if (!res.ok()) {
       unlink(tmp.c_str());
       reply(res.status());
-      return;
+    } else {
+      files_stored++;
+      (*res)["file_id"] = file_id;
+      (*res)["sha256"] = digest;
+      reply(std::move(res));
     }
-    files_stored++;
-    (*res)["file_id"] = file_id;
-    (*res)["sha256"] = digest;
-    reply(std::move(res));
+    ReleaseHeld(id);
   };
   // The bytes are made durable on the reader thread (an fsync can take a while); then the
   // writer moves them into place and records the file with its message in one transaction.
@@ -297,8 +301,11 @@ void Hub::Impl::FileEnd(Conn& c, const Request& req) {
       });
   if (!queued) {
     close(fd);
-    done(Status::Unavailable("storage is overloaded; try again"));
+    unlink(tmp.c_str());
+    reply(Status::Unavailable("storage is overloaded; try again"));
+    return;
   }
+  Hold(c);
 }
 
 void Hub::Impl::FileGet(Conn& c, const Request& req) {

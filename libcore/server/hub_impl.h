@@ -179,6 +179,8 @@ struct Hub::Impl {
   // A frame from the transport: handled now, or held behind a request still in storage.
   void Arrived(Conn& c, std::string_view frame, bool binary);
   void HoldUntilStored(Conn& c);
+  // Holds the connection's next frames until ReleaseHeld (which handles them).
+  void Hold(Conn& c);
   void ReleaseHeld(ConnId id);
   Conn* Find(ConnId id);
   void Send(Conn& c, const FramePtr& frame, const char* type);

@@ -276,14 +276,7 @@ void Hub::Impl::ReadConvs(const std::string& user, Completion done) {
 void Hub::Impl::Convs(Conn& c, const Request& req) { ReadConvs(c.user, ReplyTo(c.id, req)); }
 
 void Hub::Impl::ReadSearch(const std::string& user, const protocol::Search& q, Completion done) {
-  std::string conv_id;
-  if (q.conv) {
-    if (Status s = CheckMember(*q.conv, user); !s.ok()) {
-      done(s);
-      return;
-    }
-    conv_id = q.conv->str();
-  }
+  std::string conv_id = q.conv ? q.conv->str() : "";
   // Messages reach the full-text index after their commit (StorageWorker runs IndexMessages
   // between batches, at most every 50 ms). A write queued now runs after every message
   // acknowledged so far and indexes what is left, so the search that follows finds them all.
@@ -295,6 +288,14 @@ void Hub::Impl::ReadSearch(const std::string& user, const protocol::Search& q, C
         if (!indexed.ok()) {
           done(indexed.status());
           return;
+        }
+        // Checked now, after the writes queued before the search: a direct conversation
+        // that the user's msg.send right before it started counts.
+        if (q.conv) {
+          if (Status s = CheckMember(*q.conv, user); !s.ok()) {
+            done(s);
+            return;
+          }
         }
         bool read_queued = storage.Read<std::vector<protocol::Message>>(
             [user, q, conv_id](storage::Store& s) {

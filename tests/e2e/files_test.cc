@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -269,6 +271,64 @@ TEST_F(Files, SendingAStoredFileAgainStaysInItsConversation) {
   EXPECT_EQ(id, h["messages"][1]["file"]["file_id"]);
   r = alice_->Request({{"type", "msg.send"}, {"to", "@bob"}, {"text", "leak"}, {"file_id", id}});
   EXPECT_EQ("forbidden", r["code"]);
+}
+
+// Requests sent right behind file.end, before its ok, find the file: they wait for it.
+TEST_F(Files, RequestsPipelinedBehindFileEndSeeTheFile) {
+  Start();
+  std::string data = RandomBytes(300000, 7);
+  Json b = alice_->Request({{"type", "file.begin"},
+                            {"to", "#share"},
+                            {"name", "p.bin"},
+                            {"mime", "application/octet-stream"},
+                            {"size", data.size()}});
+  ASSERT_EQ("ok", b["type"]) << b.dump();
+  std::string id = b["file_id"];
+  size_t chunk = b["chunk_size"];
+  for (size_t off = 0; off < data.size(); off += chunk) {
+    Json r = alice_->Request({{"type", "file.chunk"},
+                              {"file_id", id},
+                              {"offset", off},
+                              {"data", crypto::Base64Encode(data.substr(off, chunk))}});
+    ASSERT_EQ("ok", r["type"]) << r.dump();
+  }
+  alice_->Send({{"type", "file.end"}, {"id", "end"}, {"file_id", id}, {"sha256", Sha256Hex(data)}});
+  alice_->Send({{"type", "file.get"}, {"id", "get"}, {"file_id", id}});
+  alice_->Send({{"type", "msg.send"},
+                {"id", "again"},
+                {"to", "#share"},
+                {"text", "again"},
+                {"file_id", id}});
+  alice_->Send({{"type", "history"}, {"id", "hist"}, {"conv", "#share"}});
+  std::map<std::string, Json> replies;
+  std::vector<std::string> order;
+  std::string got;
+  bool last = false;
+  while (replies.size() < 4 || !last) {
+    Json j = alice_->WaitFor(
+        [](const Json& m) { return m.contains("re") || m.value("type", "") == "file.data"; },
+        10000);
+    ASSERT_FALSE(j.is_null()) << "replies so far: " << replies.size();
+    if (j["type"] == "file.data") {
+      got += crypto::Base64Decode(j["data"].get<std::string>()).value_or("");
+      last = j.value("last", false);
+      continue;
+    }
+    order.push_back(j["re"]);
+    replies[j["re"]] = j;
+  }
+  ASSERT_EQ(4u, order.size());
+  EXPECT_EQ("end", order[0]) << "what came behind file.end waited for it";
+  EXPECT_LT(std::find(order.begin(), order.end(), "again"),
+            std::find(order.begin(), order.end(), "hist"));
+  EXPECT_EQ("ok", replies["end"]["type"]) << replies["end"];
+  EXPECT_EQ("ok", replies["get"]["type"]) << replies["get"];
+  EXPECT_EQ("ok", replies["again"]["type"]) << replies["again"];
+  EXPECT_TRUE(got == data) << "downloaded " << got.size() << " of " << data.size() << " bytes";
+  const Json& msgs = replies["hist"]["messages"];
+  ASSERT_EQ(2u, msgs.size()) << replies["hist"];
+  EXPECT_EQ(id, msgs[0]["file"]["file_id"]);
+  EXPECT_EQ("again", msgs[1]["text"]);
 }
 
 }  // namespace

@@ -211,5 +211,27 @@ TEST_F(Transport, ReadsSentBehindUnansweredSendsSeeThem) {
   EXPECT_EQ((std::vector<int64_t>{41, 42, 43, 44, 45, 46, 47, 48, 49, 50}), synced);
 }
 
+// A search right behind the first msg.send of a direct conversation finds it: the
+// conversation (and alice's place in it) exists once the send is stored.
+TEST_F(Transport, SearchBehindTheFirstDirectMessageFindsIt) {
+  auto req = [](Json j) { return RawWs::Frame(0x1, j.dump()); };
+  std::string burst = req({{"type", "auth"}, {"user", "alice"}});
+  burst += req({{"type", "msg.send"}, {"id", "send"}, {"to", "@zed"}, {"text", "walnut tree"}});
+  burst += req({{"type", "search"}, {"id", "search"}, {"query", "walnut"}, {"conv", "@alice,zed"}});
+  ASSERT_TRUE(alice_.SendBytes(burst));
+  std::map<std::string, Json> answers;
+  while (answers.size() < 2) {
+    int op;
+    std::string payload;
+    ASSERT_TRUE(alice_.ReadFrame(&op, &payload, 10000)) << "answers so far: " << answers.size();
+    Json j = Json::parse(payload, nullptr, false);
+    if (j.contains("re")) answers[j["re"]] = j;
+  }
+  ASSERT_EQ("ok", answers["send"]["type"]) << answers["send"];
+  ASSERT_EQ("ok", answers["search"]["type"]) << answers["search"];
+  ASSERT_EQ(1u, answers["search"]["messages"].size()) << answers["search"];
+  EXPECT_EQ("walnut tree", answers["search"]["messages"][0]["text"]);
+}
+
 }  // namespace
 }  // namespace smartlink::testing
