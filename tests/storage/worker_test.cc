@@ -150,6 +150,33 @@ class StorageWorkerTest : public ::testing::Test {
 
   static int64_t Err(Code c) { return -static_cast<int64_t>(c); }
 
+  // Outcomes of an append, a write in the middle and another append, all queued behind a
+  // gate that holds the writer, then let go together.
+  struct AroundWrite {
+    std::vector<int64_t> before, after;  // seq, or -code
+    Status middle;
+  };
+  // `queue_middle(report)` queues the middle write, whose `done` calls report(status).
+  template <typename QueueMiddle>
+  AroundWrite Around(const std::string& before, QueueMiddle queue_middle,
+                     const std::string& after) {
+    AroundWrite out;
+    bool middle_done = false;
+    Gate gate;
+    EXPECT_TRUE(worker_->Write<int>(gate.Apply(), [](Result<int>) {}));
+    EXPECT_TRUE(gate.WaitEntered());
+    EXPECT_TRUE(QueueAppend("#lobby", before, &out.before));
+    EXPECT_TRUE(queue_middle([&](const Status& st) {
+      out.middle = st;
+      middle_done = true;
+    }));
+    EXPECT_TRUE(QueueAppend("#lobby", after, &out.after));
+    gate.Release();
+    EXPECT_TRUE(posts_.RunUntil(
+        [&] { return out.before.size() == 1 && middle_done && out.after.size() == 1; }));
+    return out;
+  }
+
   TempDir dir_;
   std::string path_;
   std::unique_ptr<Store> writer_, reader_;
@@ -240,24 +267,17 @@ TEST_F(StorageWorkerTest, CommitIntervalLeavesWritesArrivingOneAtATimeAlone) {
 
 TEST_F(StorageWorkerTest, UnavailableFailsTheWholeBatch) {
   Start();
-  Gate gate;
-  ASSERT_TRUE(worker_->Write<int>(gate.Apply(), [](Result<int>) {}));
-  ASSERT_TRUE(gate.WaitEntered());
-  std::vector<int64_t> a, c;
-  Status b_result;
-  bool b_done = false;
-  ASSERT_TRUE(QueueAppend("#lobby", "before the failure", &a));
-  ASSERT_TRUE(worker_->Write<int>([](Store&) -> Result<int> { return Status::Unavailable("disk"); },
-                                  [&](Result<int> r) {
-                                    b_result = r.status();
-                                    b_done = true;
-                                  }));
-  ASSERT_TRUE(QueueAppend("#lobby", "after the failure", &c));
-  gate.Release();
-  ASSERT_TRUE(posts_.RunUntil([&] { return a.size() == 1 && b_done && c.size() == 1; }));
-  EXPECT_EQ(std::vector<int64_t>{Err(Code::kUnavailable)}, a);
-  EXPECT_EQ(Code::kUnavailable, b_result.code());
-  EXPECT_EQ(std::vector<int64_t>{Err(Code::kUnavailable)}, c);
+  AroundWrite r = Around(
+      "before the failure",
+      [&](auto report) {
+        return worker_->Write<int>(
+            [](Store&) -> Result<int> { return Status::Unavailable("disk"); },
+            [report](Result<int> res) { report(res.status()); });
+      },
+      "after the failure");
+  EXPECT_EQ(std::vector<int64_t>{Err(Code::kUnavailable)}, r.before);
+  EXPECT_EQ(Code::kUnavailable, r.middle.code());
+  EXPECT_EQ(std::vector<int64_t>{Err(Code::kUnavailable)}, r.after);
   EXPECT_EQ(1u, worker_->stats().failed_commits.load());
   EXPECT_TRUE(Texts("#lobby").empty()) << "the batch was rolled back";
   // The worker carries on.
@@ -288,29 +308,21 @@ TEST_F(StorageWorkerTest, InternalErrorFailsTheWholeBatchToo) {
 
 TEST_F(StorageWorkerTest, LogicalErrorFailsOnlyThatJob) {
   Start();
-  Gate gate;
-  ASSERT_TRUE(worker_->Write<int>(gate.Apply(), [](Result<int>) {}));
-  ASSERT_TRUE(gate.WaitEntered());
-  std::vector<int64_t> a, c;
-  Status b_result;
-  bool b_done = false;
-  ASSERT_TRUE(QueueAppend("#lobby", "one", &a));
-  ASSERT_TRUE(worker_->Write<bool>(
-      [](Store& s) -> Result<bool> {
-        Status st = s.EditMessage("#lobby", 99, "alice", "x", 1);
-        if (!st.ok()) return st;
-        return true;
+  AroundWrite r = Around(
+      "one",
+      [&](auto report) {
+        return worker_->Write<bool>(
+            [](Store& s) -> Result<bool> {
+              Status st = s.EditMessage("#lobby", 99, "alice", "x", 1);
+              if (!st.ok()) return st;
+              return true;
+            },
+            [report](Result<bool> res) { report(res.status()); });
       },
-      [&](Result<bool> r) {
-        b_result = r.status();
-        b_done = true;
-      }));
-  ASSERT_TRUE(QueueAppend("#lobby", "two", &c));
-  gate.Release();
-  ASSERT_TRUE(posts_.RunUntil([&] { return a.size() == 1 && b_done && c.size() == 1; }));
-  EXPECT_EQ(std::vector<int64_t>{1}, a);
-  EXPECT_EQ(Code::kNotFound, b_result.code());
-  EXPECT_EQ(std::vector<int64_t>{2}, c);
+      "two");
+  EXPECT_EQ(std::vector<int64_t>{1}, r.before);
+  EXPECT_EQ(Code::kNotFound, r.middle.code());
+  EXPECT_EQ(std::vector<int64_t>{2}, r.after);
   EXPECT_EQ(0u, worker_->stats().failed_commits.load());
   EXPECT_EQ((std::vector<std::string>{"one", "two"}), Texts("#lobby"));
 }
@@ -338,25 +350,17 @@ TEST_F(StorageWorkerTest, WriteAloneGetsATransactionOfItsOwn) {
 
 TEST_F(StorageWorkerTest, AFailingWriteAloneFailsNoOtherWrite) {
   Start();
-  Gate gate;
-  ASSERT_TRUE(worker_->Write<int>(gate.Apply(), [](Result<int>) {}));
-  ASSERT_TRUE(gate.WaitEntered());
-  std::vector<int64_t> a, c;
-  Status b_result;
-  bool b_done = false;
-  ASSERT_TRUE(QueueAppend("#lobby", "before the failure", &a));
-  ASSERT_TRUE(
-      worker_->WriteAlone<int>([](Store&) -> Result<int> { return Status::Unavailable("disk"); },
-                               [&](Result<int> r) {
-                                 b_result = r.status();
-                                 b_done = true;
-                               }));
-  ASSERT_TRUE(QueueAppend("#lobby", "after the failure", &c));
-  gate.Release();
-  ASSERT_TRUE(posts_.RunUntil([&] { return a.size() == 1 && b_done && c.size() == 1; }));
-  EXPECT_EQ(std::vector<int64_t>{1}, a);
-  EXPECT_EQ(Code::kUnavailable, b_result.code());
-  EXPECT_EQ(std::vector<int64_t>{2}, c);
+  AroundWrite r = Around(
+      "before the failure",
+      [&](auto report) {
+        return worker_->WriteAlone<int>(
+            [](Store&) -> Result<int> { return Status::Unavailable("disk"); },
+            [report](Result<int> res) { report(res.status()); });
+      },
+      "after the failure");
+  EXPECT_EQ(std::vector<int64_t>{1}, r.before);
+  EXPECT_EQ(Code::kUnavailable, r.middle.code());
+  EXPECT_EQ(std::vector<int64_t>{2}, r.after);
   EXPECT_EQ(1u, worker_->stats().failed_commits.load()) << "its own transaction only";
   EXPECT_EQ((std::vector<std::string>{"before the failure", "after the failure"}), Texts("#lobby"));
 }
