@@ -286,22 +286,27 @@ bool Hub::Impl::ReadsStorage(Op op) {
 // completes after every write queued before it.
 void Hub::Impl::DispatchAfterWrites(Conn& c, const Request& req) {
   ConnId id = c.id;
-  bool queued = storage.Write<Done>([](storage::Store&) -> Result<Done> { return Done{}; },
-                                    [this, id, req](Result<Done>) {
-                                      Conn* conn = Find(id);
-                                      if (conn && !conn->closing) Dispatch(*conn, req);
-                                    });
+  bool queued = AfterQueuedWrites([this, id, req] {
+    Conn* conn = Find(id);
+    if (conn && !conn->closing) Dispatch(*conn, req);
+  });
   if (!queued) Error(c, req.id, Status::Unavailable("storage is overloaded; try again"));
 }
 
 // The writer runs jobs in order and their completions come back in order, so a no-op write
-// queued after the request's own completes after it (its reply sent, its change applied).
+// queued now completes after every write queued before it (its reply sent, its change
+// applied).
+bool Hub::Impl::AfterQueuedWrites(std::function<void()> fn) {
+  return storage.Write<Done>([](storage::Store&) -> Result<Done> { return Done{}; },
+                             [fn = std::move(fn)](Result<Done>) { fn(); });
+}
+
 void Hub::Impl::HoldUntilStored(Conn& c) {
   Hold(c);
   ConnId id = c.id;
-  bool queued = storage.Write<Done>([](storage::Store&) -> Result<Done> { return Done{}; },
-                                    [this, id](Result<Done>) { ReleaseHeld(id); });
-  if (!queued) c.held->waiting = false;  // the request itself was refused as overloaded
+  if (!AfterQueuedWrites([this, id] { ReleaseHeld(id); })) {
+    c.held->waiting = false;  // the request itself was refused as overloaded
+  }
 }
 
 void Hub::Impl::Hold(Conn& c) {

@@ -194,6 +194,9 @@ struct Hub::Impl {
   void Dispatch(Conn& c, const Request& req);
   static bool ReadsStorage(protocol::Op op);
   void DispatchAfterWrites(Conn& c, const Request& req);
+  // Runs `fn` on the loop once every storage write queued so far is answered; false when
+  // the storage queue is full.
+  bool AfterQueuedWrites(std::function<void()> fn);
   Json Limits() const;
 
   // Sends to every session of `user` except `except`.

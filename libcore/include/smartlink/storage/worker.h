@@ -107,7 +107,8 @@ class StorageWorker {
   // Every write (Write, WriteAlone, Call) gets the next number when it is queued.
   // WritesQueued() is the last number given; WritesAnswered() the last whose batch has been
   // answered via `post` (its `done` has run, on the thread that runs `post`'s closures). A
-  // read queued once WritesAnswered() reaches a write's number sees that write.
+  // read queued once WritesAnswered() reaches a write's number sees that write. (A Call
+  // answers through its promise: only a later write's batch moves WritesAnswered past it.)
   uint64_t WritesQueued() const { return writes_queued_.load(std::memory_order_relaxed); }
   uint64_t WritesAnswered() const { return writes_answered_->load(std::memory_order_relaxed); }
 
