@@ -26,6 +26,16 @@ int BioRead(BIO* bio, char* data, int len) {
   auto* fd = static_cast<LeanTlsFd*>(BIO_get_data(bio));
   BIO_clear_retry_flags(bio);
   ssize_t n = ::recv(fd->fd, data, static_cast<size_t>(len), 0);
+  if (n > 0 && !fd->started) {
+    fd->started = true;
+    // A client opens with a ClientHello, in a handshake record (type 22). OpenSSL reads a
+    // record's whole body before it looks at the type, so without this a few bytes of
+    // anything else whose "length" is large held the connection for --handshake-timeout.
+    if (static_cast<unsigned char>(data[0]) != SSL3_RT_HANDSHAKE) {
+      fd->last_errno = EPROTO;
+      return -1;
+    }
+  }
   if (n > 0) return static_cast<int>(n);
   if (n == 0) {
     fd->eof = true;

@@ -46,6 +46,7 @@ struct LeanTlsFd {
   int fd = -1;
   int last_errno = 0;
   bool eof = false;
+  bool started = false;  // the client's first byte has been read
 };
 
 // The BIO method that reads and writes a LeanTlsFd (created once, never freed).
