@@ -146,6 +146,13 @@ void Chat::CmdAnswer(const Command& c, Done done) {
         [this, id, peer](const Json&) {
           calls_[id].active = true;
           if (!options_.json) ui_->Print("in call " + id + " with " + peer);
+          // The server relays to every session of a user: tell ours to stop ringing.
+          session_.Internal({{"type", "signal"},
+                             {"to", "@" + self()},
+                             {"call_id", id},
+                             {"kind", "hangup"},
+                             {"payload", {{"reason", "answered elsewhere"}}}},
+                            [](const Json&) {});
         },
         done);
   });

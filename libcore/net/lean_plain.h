@@ -217,9 +217,7 @@ class LeanPlainConnection : public std::enable_shared_from_this<LeanPlainConnect
   asio::error_code cancel_socket() { return CancelSocket(get_raw_socket()); }
 
   void async_shutdown(websocketpp::transport::asio::socket::shutdown_handler callback) {
-    asio::error_code ec;
-    get_raw_socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    callback(ec);
+    callback(ShutdownLingering(get_raw_socket()));
   }
 
  private:

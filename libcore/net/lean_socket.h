@@ -4,6 +4,7 @@
 // websocketpp's socket_con_type interface that only look at the TCP socket underneath.
 
 #include <asio/ip/tcp.hpp>
+#include <cstdint>
 #include <string>
 #include <websocketpp/transport/base/connection.hpp>
 
@@ -29,5 +30,17 @@ inline asio::error_code CancelSocket(asio::ip::tcp::socket& socket) {
   socket.cancel(ec);
   return ec;
 }
+
+// async_shutdown() of a server connection. Closing a socket whose receive queue still holds
+// data makes the kernel answer with RST instead of FIN, and a client that is still sending
+// (the rest of a frame over --max-frame, say) can then lose the close frame sent just
+// before, or see its send fail with EPIPE. So when data is waiting, this sends FIN after
+// what was written and hands a duplicate of the descriptor to a lingerer on the same loop,
+// which reads and discards until the client closes too, for at most kLingerMs and
+// kLingerBytes; otherwise it shuts the socket down both ways as before. Either way the
+// caller closes its socket at once.
+constexpr int64_t kLingerMs = 2000;
+constexpr size_t kLingerBytes = 16 << 20;
+asio::error_code ShutdownLingering(asio::ip::tcp::socket& socket);
 
 }  // namespace smartlink::net

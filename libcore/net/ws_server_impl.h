@@ -221,17 +221,8 @@ class ServerImpl final : public WsServer, public server::Transport {
       con->set_body("WebSocket version 13 only\n");
       return false;
     }
-    if (hub_ && !hub_->AcceptConnection()) {
-      con->set_status(websocketpp::http::status_code::service_unavailable);
-      con->replace_header("Retry-After", "5");
-      con->set_body("server full\n");
-      return false;
-    }
-    if (hub_ && !hub_->AcceptOrigin(con->get_request_header("Origin"))) {
-      con->set_status(websocketpp::http::status_code::forbidden);
-      con->set_body("origin not allowed\n");
-      return false;
-    }
+    // A refused origin and a full server are closed with 1008 once open (Open), as
+    // PROTOCOL.md says, rather than refused here with an HTTP status.
     for (const auto& p : con->get_requested_subprotocols()) {
       if (p == "smartlink.v1") {
         websocketpp::lib::error_code ec;
@@ -244,6 +235,20 @@ class ServerImpl final : public WsServer, public server::Transport {
 
   void Open(websocketpp::connection_hdl hdl) {
     ConnPtr con = ep_.get_con_from_hdl(hdl);
+    if (hub_) {
+      const char* refused = nullptr;
+      if (!hub_->AcceptOrigin(con->get_request_header("Origin"))) {
+        refused = "origin not allowed";
+      } else if (!hub_->AcceptConnection()) {
+        refused = "server full";
+      }
+      if (refused) {
+        // Never registered: no handler is set, so what the client sends is dropped.
+        websocketpp::lib::error_code ec;
+        con->close(websocketpp::close::status::policy_violation, refused, ec);
+        return;
+      }
+    }
     server::ConnId id = ++next_id_;
     conns_.emplace(id, con);
     con->set_message_handler([this, id](websocketpp::connection_hdl, MessagePtr msg) {

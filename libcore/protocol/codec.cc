@@ -543,12 +543,14 @@ Decoded DecodeObject(Json& obj, const CodecLimits& limits) {
     return d;
   }
   if (auto id = obj.find("id"); id != obj.end() && !id->is_null()) {
-    if (id->dump().size() > limits.max_id_bytes) {
+    d.request.id = std::move(*id);
+    if (d.request.id.dump().size() > limits.max_id_bytes) {
+      // Refused, but answered with its `re` like any other bad request (a client waits for
+      // exactly one reply to a request with an id); it is held no longer than that reply.
       d.status =
           Status::BadRequest("id is longer than " + std::to_string(limits.max_id_bytes) + " bytes");
       return d;
     }
-    d.request.id = std::move(*id);
   }
   auto type = obj.find("type");
   if (type == obj.end() || !type->is_string()) {
@@ -643,9 +645,7 @@ Decoded DecodeBinaryChunk(std::string_view frame, const CodecLimits& limits) {
   }
   auto type = obj.find("type");
   if (type == obj.end() || *type != "file.chunk") {
-    if (auto id = obj.find("id"); id != obj.end() && id->dump().size() <= limits.max_id_bytes) {
-      d.request.id = *id;
-    }
+    if (auto id = obj.find("id"); id != obj.end()) d.request.id = *id;
     d.status = Status::BadRequest("binary frames carry only file.chunk");
     return d;
   }

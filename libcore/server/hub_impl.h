@@ -120,9 +120,10 @@ struct Hub::Impl {
   };
 
   // A call between two users, kept from the offer until hangup (or until it rings out), so
-  // that a second answer gets `conflict` and later signals reach the sessions in the call.
+  // that the other side hears a hangup when a party's session goes away. Signals themselves
+  // are relayed to all of the addressee's sessions whether or not a call is known.
   struct Call {
-    std::string caller, callee;
+    std::string call_id, caller, callee;
     ConnId caller_conn = 0;
     ConnId callee_conn = 0;  // the session that answered; 0 while ringing
     int64_t started_ms = 0;
@@ -149,7 +150,7 @@ struct Hub::Impl {
     int64_t relayed_ms = 0;
   };
   std::map<std::pair<std::string, std::string>, Typing> typing;
-  std::unordered_map<std::string, Call> calls;      // by call_id
+  std::unordered_map<std::string, Call> calls;      // by call_id and the two users
   std::unordered_map<std::string, Upload> uploads;  // by file_id
   int64_t files_stored = 0;
   std::unordered_map<std::string, Stream> streams;

@@ -93,15 +93,25 @@ void Hub::Impl::LiveReq(Conn& c, const Request& req) {
       Reply(c, req, {{"stream", name}});
       EndStream(name, "ended by the host");
       return;
-    case Op::kLiveJoin:
-      if (s.viewers.emplace(c.id, c.user).second) s.count_dirty = true;
+    case Op::kLiveJoin: {
+      bool joined = s.viewers.emplace(c.id, c.user).second;
+      if (joined) s.count_dirty = true;
       Reply(c, req,
             {{"stream", name},
              {"host", s.host},
              {"title", s.title},
              {"status", "live"},
              {"viewers", ViewerCount(s)}});
+      // A new viewer also gets the stream's status as an event, as every later change.
+      if (joined) {
+        SendRaw(c,
+                protocol::EncodeEvent(
+                    "live.status",
+                    {{"stream", name}, {"status", "live"}, {"host", s.host}, {"title", s.title}}),
+                "live.status");
+      }
       return;
+    }
     case Op::kLiveLeave:
       if (s.viewers.erase(c.id)) s.count_dirty = true;
       Reply(c, req, {{"stream", name}});

@@ -328,6 +328,12 @@ void Hub::Impl::Sync(Conn& c, const Request& req) {
       refused.push_back(conv.str());
     }
   }
+  if (todo.empty() && !refused.empty()) {
+    // Nothing it may read: the request is refused, as every other read of a conversation
+    // one is not in. With some it may read, those are caught up and the rest listed.
+    Error(c, req.id, Status::Forbidden("not a member of " + refused[0].get<std::string>()));
+    return;
+  }
   Json ok = Json::object();
   if (!refused.empty()) ok["forbidden"] = std::move(refused);
   Reply(c, req, std::move(ok));

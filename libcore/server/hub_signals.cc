@@ -36,17 +36,16 @@ void Hub::Impl::PresenceGet(Conn& c, const Request& req) {
   std::set<std::string> contacts = state.Contacts(c.user);
   Json out = Json::array();
   for (const std::string& user : p.users) {
-    // Presence is shared with people one has a conversation with, like the events.
-    if (user != c.user && !contacts.count(user)) {
-      out.push_back({{"user", user}, {"status", "unknown"}, {"last_seen", nullptr}});
-      continue;
-    }
+    // Anyone's status (PROTOCOL.md sets no bound on presence.get; a user never seen is
+    // offline with last_seen 0); the note only for oneself and contacts, who also get it in
+    // presence events.
     const state::User* u = state.FindUser(user);
     bool online = u && !u->sessions.empty();
     Json one = {{"user", user},
                 {"status", online ? u->status : "offline"},
                 {"last_seen", online ? clock.NowMs() : (u ? u->last_seen : 0)}};
-    if (u && !u->note.empty()) one["note"] = u->note;
+    bool contact = user == c.user || contacts.count(user);
+    if (contact && u && !u->note.empty()) one["note"] = u->note;
     out.push_back(std::move(one));
   }
   Reply(c, req, {{"presence", std::move(out)}});
@@ -105,101 +104,63 @@ void Hub::Impl::ExpireTyping(int64_t now) {
 
 void Hub::Impl::SignalReq(Conn& c, const Request& req) {
   const auto& s = req.as<protocol::Signal>();
+  Json ev = {{"from", c.user}, {"call_id", s.call_id}, {"kind", s.kind}};
+  ev["payload"] = s.payload.is_null() ? Json::object() : s.payload;
+  FramePtr frame = MakeFrame(protocol::EncodeEvent("signal", std::move(ev)));
   if (s.to_user == c.user) {
-    Error(c, req.id, Status::BadRequest("cannot signal yourself"));
+    // To one's own other sessions (say, "answered on the phone" to the laptop): relayed,
+    // never a call.
+    SendToUser(c.user, frame, "signal", c.id);
+    Reply(c, req);
     return;
   }
-  auto it = calls.find(s.call_id);
+  // The server relays; it follows a call only to end it when a party's session goes away.
+  // A call is named by its call_id and its two users, so other users' ids never collide.
+  std::string key = s.call_id;
+  key.append(1, '\0').append(std::min(c.user, s.to_user)).append(1, '\0');
+  key.append(std::max(c.user, s.to_user));
+  auto it = calls.find(key);
   if (!state.IsOnline(s.to_user)) {
     if (it != calls.end() && s.kind == "hangup") calls.erase(it);
     Error(c, req.id, Status::NotFound(s.to_user + " has no session"));
     return;
   }
-  if (it != calls.end()) {
-    Call& call = it->second;
-    bool parties = (call.caller == c.user && call.callee == s.to_user) ||
-                   (call.callee == c.user && call.caller == s.to_user);
-    if (!parties) {
-      Error(c, req.id, Status::Conflict("call_id " + s.call_id + " is in use"));
-      return;
-    }
-    if (s.kind == "answer") {
-      if (c.user != call.callee) {
-        Error(c, req.id, Status::BadRequest("only the callee answers"));
-        return;
-      }
-      if (call.callee_conn != 0 && call.callee_conn != c.id) {
-        Error(c, req.id, Status::Conflict("the call was answered on another session"));
-        return;
-      }
-      call.callee_conn = c.id;
-    }
-    if (s.kind == "offer" && c.user == call.callee) call.callee_conn = c.id;  // renegotiation
-  } else {
-    if (s.kind != "offer") {
-      Error(c, req.id, Status::NotFound("no call " + s.call_id + ": start it with an offer"));
-      return;
-    }
+  if (it == calls.end() && s.kind == "offer") {
     size_t mine = 0;
-    for (const auto& [id, call] : calls) mine += call.caller == c.user || call.callee == c.user;
+    for (const auto& [k, call] : calls) mine += call.caller == c.user || call.callee == c.user;
     if (mine >= kMaxCallsPerUser) {
       Error(c, req.id, Status::Conflict("too many calls at once"));
       return;
     }
-  }
-  if (it == calls.end()) {
     Call call;
+    call.call_id = s.call_id;
     call.caller = c.user;
     call.callee = s.to_user;
     call.caller_conn = c.id;
     call.started_ms = clock.MonotonicMs();
-    it = calls.emplace(s.call_id, std::move(call)).first;
+    it = calls.emplace(std::move(key), std::move(call)).first;
+  } else if (it != calls.end() && c.user == it->second.callee &&
+             (s.kind == "answer" || s.kind == "offer")) {
+    it->second.callee_conn = c.id;  // the session that took the call (or renegotiates it)
   }
-  Json ev = {{"from", c.user}, {"call_id", s.call_id}, {"kind", s.kind}};
-  ev["payload"] = s.payload.is_null() ? Json::object() : s.payload;
-  FramePtr frame = MakeFrame(protocol::EncodeEvent("signal", std::move(ev)));
-  // Once a session has answered, the call is between two sessions; before, every session of
-  // the callee rings.
-  const Call& call = it->second;
-  ConnId target = c.user == call.caller ? call.callee_conn : call.caller_conn;
-  Conn* tc = target ? Find(target) : nullptr;
-  if (tc) {
-    Send(*tc, frame, "signal");
-  } else {
-    SendToUser(s.to_user, frame, "signal");
-  }
-  if (s.kind == "answer" && call.callee_conn == c.id) {
-    // Tell the callee's other sessions to stop ringing.
-    Json stop = {{"from", call.caller},
-                 {"call_id", s.call_id},
-                 {"kind", "hangup"},
-                 {"payload", {{"reason", "answered elsewhere"}}}};
-    SendToUser(c.user, MakeFrame(protocol::EncodeEvent("signal", std::move(stop))), "signal", c.id);
-  }
-  if (s.kind == "hangup") calls.erase(it);
+  SendToUser(s.to_user, frame, "signal");
+  if (s.kind == "hangup" && it != calls.end()) calls.erase(it);
   Reply(c, req);
 }
 
 void Hub::Impl::EndCallsOf(Conn& c) {
   for (auto it = calls.begin(); it != calls.end();) {
     const Call& call = it->second;
-    bool ours = call.caller_conn == c.id || call.callee_conn == c.id;
-    if (!ours) {
+    if (call.caller_conn != c.id && call.callee_conn != c.id) {
       ++it;
       continue;
     }
-    std::string other = call.caller_conn == c.id ? call.callee : call.caller;
     Json ev = {{"from", c.user},
-               {"call_id", it->first},
+               {"call_id", call.call_id},
                {"kind", "hangup"},
                {"payload", {{"reason", "disconnected"}}}};
-    FramePtr frame = MakeFrame(protocol::EncodeEvent("signal", std::move(ev)));
-    ConnId peer = call.caller_conn == c.id ? call.callee_conn : call.caller_conn;
-    if (Conn* pc = peer ? Find(peer) : nullptr) {
-      Send(*pc, frame, "signal");
-    } else {
-      SendToUser(other, frame, "signal");
-    }
+    SendToUser(call.caller_conn == c.id ? call.callee : call.caller,
+               MakeFrame(protocol::EncodeEvent("signal", std::move(ev))), "signal");
     it = calls.erase(it);
   }
 }

@@ -175,9 +175,18 @@ TEST_F(Messages, NonMembersAreForbiddenAndLearnNothing) {
   Json s = eve->Request({{"type", "search"}, {"query", "members"}});
   EXPECT_EQ(0u, s["messages"].size());
   Json sync = eve->Request({{"type", "sync"}, {"positions", {{"#lobby", 0}}}});
+  EXPECT_EQ("forbidden", sync["code"]) << sync.dump();
+  // With a conversation of her own beside it, that one is caught up and #lobby listed.
+  eve->Request({{"type", "room.create"}, {"room", "eves"}});
+  sync = eve->Request({{"type", "sync"}, {"positions", {{"#lobby", 0}, {"#eves", 0}}}});
+  EXPECT_EQ("ok", sync["type"]) << sync.dump();
   EXPECT_EQ((std::vector<std::string>{"#lobby"}),
             sync["forbidden"].get<std::vector<std::string>>());
-  for (const Json& e : eve->Drain(300)) EXPECT_NE("msg", e.value("type", ""));
+  EXPECT_EQ("#eves", eve->WaitForType("caught_up")["conv"]);
+  for (const Json& e : eve->Drain(300)) {
+    EXPECT_NE("msg", e.value("type", ""));
+    EXPECT_NE("#lobby", e.value("conv", "")) << e.dump();
+  }
 }
 
 TEST_F(Messages, MalformedRequestsGetErrorsAndTheConnectionStaysUsable) {

@@ -189,6 +189,10 @@ TEST(Live, StreamWithTwoViewersCountsChatAndEnd) {
   r = v1->Request({{"type", "live.join"}, {"stream", "show"}});
   EXPECT_EQ("ok", r["type"]);
   EXPECT_EQ("alice", r["host"]);
+  Json status = v1->WaitForType("live.status");  // the joining viewer hears it is live
+  EXPECT_EQ("live", status["status"]) << status.dump();
+  EXPECT_EQ("show", status["stream"]);
+  EXPECT_EQ("alice", status["host"]);
   v2->Request({{"type", "live.join"}, {"stream", "show"}});
   Json count = host->WaitFor(
       [](const Json& j) { return IsType(j, "live.viewers") && j.value("count", 0) == 2; }, 4000);
@@ -213,7 +217,8 @@ TEST(Live, StreamWithTwoViewersCountsChatAndEnd) {
 
   EXPECT_EQ("forbidden", v1->Request({{"type", "live.end"}, {"stream", "show"}})["code"]);
   EXPECT_EQ("ok", host->Request({{"type", "live.end"}, {"stream", "show"}})["type"]);
-  Json ended = v1->WaitFor([](const Json& j) { return IsType(j, "live.status"); });
+  Json ended = v1->WaitFor(
+      [](const Json& j) { return IsType(j, "live.status") && j.value("status", "") == "ended"; });
   EXPECT_EQ("ended", ended["status"]);
   EXPECT_EQ("not_found", v1->Request({{"type", "live.join"}, {"stream", "show"}})["code"]);
 }
@@ -252,7 +257,9 @@ TEST(Live, StreamEndsWhenTheHostIsGoneLongerThanTheGrace) {
     host->Request({{"type", "live.start"}, {"stream", "s"}, {"title", "t"}});
     viewer->Request({{"type", "live.join"}, {"stream", "s"}});
   }
-  Json ended = viewer->WaitFor([](const Json& j) { return IsType(j, "live.status"); }, 5000);
+  Json ended = viewer->WaitFor(
+      [](const Json& j) { return IsType(j, "live.status") && j.value("status", "") != "live"; },
+      5000);
   EXPECT_EQ("ended", ended["status"]);
 }
 
