@@ -35,12 +35,15 @@ inline asio::error_code CancelSocket(asio::ip::tcp::socket& socket) {
 // data makes the kernel answer with RST instead of FIN, and a client that is still sending
 // (the rest of a frame over --max-frame, say) can then lose the close frame sent just
 // before, or see its send fail with EPIPE. So when data is waiting, this sends FIN after
-// what was written and hands a duplicate of the descriptor to a lingerer on the same loop,
-// which reads and discards until the client closes too, for at most kLingerMs and
-// kLingerBytes; otherwise it shuts the socket down both ways as before. Either way the
-// caller closes its socket at once.
-constexpr int64_t kLingerMs = 2000;
+// what was written and moves the descriptor to a lingerer on the same loop, which reads and
+// discards until the client closes too, is silent for kLingerIdleMs, or kLingerMs or
+// kLingerBytes have passed; `socket` is left closed (its pending operations end with
+// operation_aborted). Otherwise, or with kMaxLingering lingerers already, it shuts the
+// socket down both ways as before.
+constexpr int64_t kLingerIdleMs = 2000;
+constexpr int64_t kLingerMs = 10000;
 constexpr size_t kLingerBytes = 16 << 20;
+constexpr int kMaxLingering = 1024;
 asio::error_code ShutdownLingering(asio::ip::tcp::socket& socket);
 
 }  // namespace smartlink::net

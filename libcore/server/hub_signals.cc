@@ -140,7 +140,7 @@ void Hub::Impl::SignalReq(Conn& c, const Request& req) {
     call.started_ms = clock.MonotonicMs();
     it = calls.emplace(std::move(key), std::move(call)).first;
   } else if (it != calls.end() && c.user == it->second.callee &&
-             (s.kind == "answer" || s.kind == "offer")) {
+             ((s.kind == "answer" && it->second.callee_conn == 0) || s.kind == "offer")) {
     it->second.callee_conn = c.id;  // the session that took the call (or renegotiates it)
   }
   SendToUser(s.to_user, frame, "signal");

@@ -159,23 +159,39 @@ TEST_F(Signals, OfferAnswerIceHangup) {
                  {"payload", {{"candidate", "b-cand"}}}});
   EXPECT_EQ("b-cand", alice_->WaitForType("signal")["payload"]["candidate"]);
   for (const Json& e : bob1->Drain(200)) EXPECT_NE("signal", e.value("type", "")) << e.dump();
-  // Someone else's call with the same call_id is another call, relayed with its own from.
+  // Someone else's call with the same call_id is another call: eve's offer and hangup
+  // neither fail nor end alice's, which still ends with a hangup when bob1 goes.
   auto eve = Login(*server_, "eve");
-  r = eve->Request({{"type", "signal"},
-                    {"to", "@bob"},
-                    {"call_id", "c1"},
-                    {"kind", "ice"},
-                    {"payload", Json::object()}});
-  EXPECT_EQ("ok", r["type"]) << r.dump();
-  EXPECT_EQ("eve", bob1->WaitForType("signal")["from"]);
-  r = alice_->Request({{"type", "signal"}, {"to", "@bob"}, {"call_id", "c1"}, {"kind", "hangup"}});
-  EXPECT_EQ("ok", r["type"]);
-  for (auto* b : {bob1.get(), bob2.get()}) {
-    Json h = b->WaitFor([](const Json& j) {
-      return j.value("type", "") == "signal" && j.value("from", "") == "alice";
-    });
-    EXPECT_EQ("hangup", h["kind"]) << h.dump();
+  for (const char* kind : {"offer", "hangup"}) {
+    r = eve->Request({{"type", "signal"},
+                      {"to", "@bob"},
+                      {"call_id", "c1"},
+                      {"kind", kind},
+                      {"payload", {{"sdp", "eve"}}}});
+    EXPECT_EQ("ok", r["type"]) << kind << ": " << r.dump();
+    Json got = bob2->WaitFor([](const Json& j) { return j.value("from", "") == "eve"; });
+    EXPECT_EQ(kind, got["kind"]);
   }
+  bob1.reset();
+  Json gone = alice_->WaitFor([](const Json& j) {
+    return j.value("type", "") == "signal" && j.value("kind", "") == "hangup";
+  });
+  EXPECT_EQ("c1", gone["call_id"]) << gone.dump();
+  EXPECT_EQ("bob", gone["from"]);
+  EXPECT_EQ("disconnected", gone["payload"]["reason"]);
+  // A hangup reaches all of the addressee's sessions.
+  alice_->Request({{"type", "signal"},
+                   {"to", "@bob"},
+                   {"call_id", "c4"},
+                   {"kind", "offer"},
+                   {"payload", {{"sdp", "again"}}}});
+  r = alice_->Request({{"type", "signal"}, {"to", "@bob"}, {"call_id", "c4"}, {"kind", "hangup"}});
+  EXPECT_EQ("ok", r["type"]);
+  Json h = bob2->WaitFor([](const Json& j) {
+    return j.value("type", "") == "signal" && j.value("kind", "") == "hangup" &&
+           j.value("from", "") == "alice";
+  });
+  EXPECT_EQ("c4", h["call_id"]);
 }
 
 TEST_F(Signals, EveryKindIsRelayedWithoutAnOffer) {
