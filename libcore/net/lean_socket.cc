@@ -1,10 +1,11 @@
 #include "lean_socket.h"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <array>
 #include <asio/steady_timer.hpp>
-#include <atomic>
 #include <chrono>
 #include <memory>
 
@@ -12,24 +13,16 @@ namespace smartlink::net {
 
 namespace {
 
-// Lingerers alive in the process: past kMaxLingering a socket is closed at once, as before,
-// so clients that get themselves closed on purpose cannot pile up descriptors.
-std::atomic<int> lingering{0};
-
-// Owns the descriptor until the client closes, it has been silent for kLingerIdleMs, or
-// kLingerMs or kLingerBytes have passed; then the socket is closed (with RST only if the
-// client was still sending).
+// Owns the duplicate descriptor until the client closes, kLingerMs pass or kLingerBytes
+// have been thrown away; then the socket is closed (with RST only in the last two cases).
 class Lingerer : public std::enable_shared_from_this<Lingerer> {
  public:
   explicit Lingerer(asio::ip::tcp::socket socket)
-      : socket_(std::move(socket)), idle_(socket_.get_executor()), limit_(socket_.get_executor()) {
-    lingering++;
-  }
-  ~Lingerer() { lingering--; }
+      : socket_(std::move(socket)), timer_(socket_.get_executor()) {}
 
   void Start() {
-    limit_.expires_after(std::chrono::milliseconds(kLingerMs));
-    limit_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+    timer_.expires_after(std::chrono::milliseconds(kLingerMs));
+    timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
       if (!ec) self->Close();
     });
     Read();
@@ -37,10 +30,6 @@ class Lingerer : public std::enable_shared_from_this<Lingerer> {
 
  private:
   void Read() {
-    idle_.expires_after(std::chrono::milliseconds(kLingerIdleMs));
-    idle_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
-      if (!ec) self->Close();
-    });
     socket_.async_read_some(asio::buffer(buffer_),
                             [self = shared_from_this()](const asio::error_code& ec, size_t n) {
                               self->discarded_ += n;
@@ -54,43 +43,44 @@ class Lingerer : public std::enable_shared_from_this<Lingerer> {
 
   void Close() {
     asio::error_code ignored;
-    idle_.cancel();
-    limit_.cancel();
+    timer_.cancel();
     socket_.close(ignored);
   }
 
   asio::ip::tcp::socket socket_;
-  asio::steady_timer idle_;
-  asio::steady_timer limit_;
+  asio::steady_timer timer_;
   std::array<char, 4096> buffer_;
   size_t discarded_ = 0;
 };
 
 }  // namespace
 
-asio::error_code ShutdownLingering(asio::ip::tcp::socket& socket) {
+asio::error_code ShutdownLingering(asio::ip::tcp::socket& socket, bool shut_down_otherwise) {
   asio::error_code ec;
   asio::socket_base::bytes_readable waiting(true);
   socket.io_control(waiting, ec);
-  if (ec || waiting.get() == 0 || lingering.load() >= kMaxLingering) {
-    socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  // Unsent bytes: a client that does not read (a slow reader closed with 4008) would not
+  // get the close frame soon anyway, and with FIN queued behind them the kernel would
+  // trickle the whole send queue to it before the end; close as before instead.
+  int unsent = 0;
+  if (!ec && ::ioctl(socket.native_handle(), SIOCOUTQ, &unsent) != 0) unsent = 0;
+  if (ec || waiting.get() == 0 || unsent > kLingerMaxUnsent) {
+    if (shut_down_otherwise) socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     return ec;
   }
   socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) return ec;
   auto protocol = socket.local_endpoint(ec).protocol();
   if (ec) return ec;
-  // The descriptor moves to the lingerer: the caller's socket is closed from here on, and
-  // what it had pending (websocketpp keeps a read waiting) ends with operation_aborted.
-  int fd = socket.release(ec);
-  if (ec) return ec;
-  asio::ip::tcp::socket owned(socket.get_executor());
-  owned.assign(protocol, fd, ec);
+  int fd = ::dup(socket.native_handle());
+  if (fd < 0) return {};  // no descriptor to spare: closed at once, as before
+  asio::ip::tcp::socket copy(socket.get_executor());
+  copy.assign(protocol, fd, ec);
   if (ec) {
     ::close(fd);
     return {};
   }
-  std::make_shared<Lingerer>(std::move(owned))->Start();
+  std::make_shared<Lingerer>(std::move(copy))->Start();
   return {};
 }
 

@@ -35,15 +35,14 @@ inline asio::error_code CancelSocket(asio::ip::tcp::socket& socket) {
 // data makes the kernel answer with RST instead of FIN, and a client that is still sending
 // (the rest of a frame over --max-frame, say) can then lose the close frame sent just
 // before, or see its send fail with EPIPE. So when data is waiting, this sends FIN after
-// what was written and moves the descriptor to a lingerer on the same loop, which reads and
-// discards until the client closes too, is silent for kLingerIdleMs, or kLingerMs or
-// kLingerBytes have passed; `socket` is left closed (its pending operations end with
-// operation_aborted). Otherwise, or with kMaxLingering lingerers already, it shuts the
-// socket down both ways as before.
-constexpr int64_t kLingerIdleMs = 2000;
-constexpr int64_t kLingerMs = 10000;
+// what was written and hands a duplicate of the descriptor to a lingerer on the same loop,
+// which reads and discards until the client closes too, for at most kLingerMs and
+// kLingerBytes. Otherwise (nothing waiting, or more than kLingerMaxUnsent bytes the client
+// has not taken) it leaves the socket as it was, shut down both ways if
+// `shut_down_otherwise`.
+constexpr int64_t kLingerMs = 2000;
 constexpr size_t kLingerBytes = 16 << 20;
-constexpr int kMaxLingering = 1024;
-asio::error_code ShutdownLingering(asio::ip::tcp::socket& socket);
+constexpr int kLingerMaxUnsent = 64 << 10;
+asio::error_code ShutdownLingering(asio::ip::tcp::socket& socket, bool shut_down_otherwise);
 
 }  // namespace smartlink::net

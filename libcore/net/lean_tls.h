@@ -312,12 +312,8 @@ class LeanTlsConnection : public std::enable_shared_from_this<LeanTlsConnection>
 
   asio::error_code cancel_socket() { return CancelSocket(get_raw_socket()); }
 
-  // close_notify, then as the plain policy: a client still sending is drained, not reset.
   void async_shutdown(websocketpp::transport::asio::socket::shutdown_handler callback) {
-    socket_->async_shutdown([self = get_shared(), callback](const asio::error_code& ec) {
-      if (self->get_raw_socket().is_open()) ShutdownLingering(self->get_raw_socket());
-      callback(ec);
-    });
+    socket_->async_shutdown(std::move(callback));
   }
 
  private:

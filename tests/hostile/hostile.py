@@ -436,17 +436,6 @@ def tls_cases():
         n = wait_connections(srv, base)
         check("tls: a session cut without close_notify ends at once", n == base, n)
 
-        # A frame over --max-frame (1 MiB here): written whole, then closed with 1009.
-        w = login(srv.ws, "big")
-        try:
-            w.send_text("x" * (4 << 20))
-            sent = "sent"
-        except OSError as e:
-            sent = repr(e)
-        got = close_code(w)
-        check("tls: a 4 MiB frame is read to its end and closed with 1009",
-              sent == "sent" and got == 1009, f"{sent}, close {got}")
-
         # Bulk: messages of every size up to the text limit, in batches; the reader gets each
         # one intact and in order.
         sender = login(srv.ws, "sender")
