@@ -217,7 +217,7 @@ class LeanPlainConnection : public std::enable_shared_from_this<LeanPlainConnect
   asio::error_code cancel_socket() { return CancelSocket(get_raw_socket()); }
 
   void async_shutdown(websocketpp::transport::asio::socket::shutdown_handler callback) {
-    callback(ShutdownLingering(get_raw_socket(), true));
+    callback(ShutdownLingering(get_raw_socket()));
   }
 
  private:

@@ -55,7 +55,7 @@ class Lingerer : public std::enable_shared_from_this<Lingerer> {
 
 }  // namespace
 
-asio::error_code ShutdownLingering(asio::ip::tcp::socket& socket, bool shut_down_otherwise) {
+asio::error_code ShutdownLingering(asio::ip::tcp::socket& socket) {
   asio::error_code ec;
   asio::socket_base::bytes_readable waiting(true);
   socket.io_control(waiting, ec);
@@ -65,7 +65,7 @@ asio::error_code ShutdownLingering(asio::ip::tcp::socket& socket, bool shut_down
   int unsent = 0;
   if (!ec && ::ioctl(socket.native_handle(), SIOCOUTQ, &unsent) != 0) unsent = 0;
   if (ec || waiting.get() == 0 || unsent > kLingerMaxUnsent) {
-    if (shut_down_otherwise) socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     return ec;
   }
   socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);

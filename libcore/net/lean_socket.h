@@ -38,11 +38,11 @@ inline asio::error_code CancelSocket(asio::ip::tcp::socket& socket) {
 // what was written and hands a duplicate of the descriptor to a lingerer on the same loop,
 // which reads and discards until the client closes too, for at most kLingerMs and
 // kLingerBytes. Otherwise (nothing waiting, or more than kLingerMaxUnsent bytes the client
-// has not taken) it leaves the socket as it was, shut down both ways if
-// `shut_down_otherwise`.
+// has not taken) it shuts the socket down both ways as before. Either way the caller closes
+// its socket at once. The plain policy's only: wss:// does not linger (docs/design.md).
 constexpr int64_t kLingerMs = 2000;
 constexpr size_t kLingerBytes = 16 << 20;
 constexpr int kLingerMaxUnsent = 64 << 10;
-asio::error_code ShutdownLingering(asio::ip::tcp::socket& socket, bool shut_down_otherwise);
+asio::error_code ShutdownLingering(asio::ip::tcp::socket& socket);
 
 }  // namespace smartlink::net
