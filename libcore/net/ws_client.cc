@@ -78,10 +78,8 @@ class ClientLoopImpl final : public ClientLoop {
       if (!ec) fn();
     });
   }
-  void Run() override {
-    io_.restart();
-    io_.run();
-  }
+  // No restart(): a Stop() that comes before the loop thread gets here must still end Run().
+  void Run() override { io_.run(); }
   void Stop() override { io_.stop(); }
 
  private:

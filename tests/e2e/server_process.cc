@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -22,6 +24,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The logs of the servers running now, for LiveServerLogTails().
+std::mutex live_mu;
+std::map<const ServerProcess*, std::string> live_logs;  // guarded by live_mu
+
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;
@@ -32,16 +38,15 @@ std::string ReadAll(const std::string& path) {
 // Runs argv, feeding `input` on stdin; returns stdout. Status in *exit_status.
 std::string Run(const std::vector<std::string>& argv, const std::string& input, int* exit_status) {
   int in_pipe[2], out_pipe[2];
-  if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0) return "";
+  // Close-on-exec: a process started meanwhile must not hold the pipe open after this child.
+  if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0) return "";
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
     dup2(in_pipe[0], 0);
     dup2(out_pipe[1], 1);
-    close(in_pipe[1]);
-    close(out_pipe[0]);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     execvp(args[0], args.data());
     _exit(127);
   }
@@ -88,6 +93,8 @@ ServerProcess::~ServerProcess() {
     int code = Stop(SIGTERM);
     if (code != 0) ADD_FAILURE() << "slserver exited with " << code << " on SIGTERM:\n" << log();
   }
+  std::lock_guard<std::mutex> lock(live_mu);
+  live_logs.erase(this);
 }
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(std::vector<std::string> args,
@@ -108,6 +115,9 @@ bool ServerProcess::Launch() {
                                    "debug",       "--sync",   "normal"};
   argv.insert(argv.end(), args_.begin(), args_.end());
   std::string log_path = tmp_->File("server.log");
+  std::vector<char*> a;  // made before fork: the child of a threaded process only execs
+  for (auto& x : argv) a.push_back(x.data());
+  a.push_back(nullptr);
   pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
@@ -117,11 +127,12 @@ bool ServerProcess::Launch() {
     if (getppid() != parent) _exit(127);
     int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) dup2(fd, 2);
-    std::vector<char*> a;
-    for (auto& x : argv) a.push_back(x.data());
-    a.push_back(nullptr);
     execv(a[0], a.data());
     _exit(127);
+  }
+  {
+    std::lock_guard<std::mutex> lock(live_mu);
+    live_logs[this] = log_path;
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -147,6 +158,17 @@ std::string ServerProcess::http_url() const {
   return "http://" + url_.substr(5);
 }
 
+std::string LiveServerLogTails() {
+  std::lock_guard<std::mutex> lock(live_mu);
+  std::string out;
+  for (const auto& [server, path] : live_logs) {
+    std::string log = ReadAll(path);
+    if (log.size() > 4096) log = "..." + log.substr(log.size() - 4096);
+    out += "--- slserver log " + path + ":\n" + log + "\n";
+  }
+  return out;
+}
+
 std::string ServerProcess::log() const { return ReadAll(tmp_->File("server.log")); }
 
 int ServerProcess::Stop(int sig) {
@@ -163,6 +185,10 @@ int ServerProcess::Stop(int sig) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   pid_ = -1;
+  {
+    std::lock_guard<std::mutex> lock(live_mu);
+    live_logs.erase(this);
+  }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + WTERMSIG(status);
 }

@@ -81,4 +81,8 @@ HttpResult HttpRequest(const std::string& base_url, const std::string& method,
                        const std::string& path, const std::string& body = "",
                        const std::vector<std::string>& headers = {});
 
+// The last few KiB of the log of every slserver running now, each under a heading (for the
+// watchdog in watchdog.cc). Thread-safe.
+std::string LiveServerLogTails();
+
 }  // namespace smartlink::testing
