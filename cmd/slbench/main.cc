@@ -1,5 +1,6 @@
 // slbench: the SmartLink load generator. Flags in options.cc; the run in command.cc.
 
+#include <CLI/CLI.hpp>
 #include <string>
 
 #include "options.h"

@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include <CLI/CLI.hpp>
+
 namespace slchat {
 
 const char kHelpFooter[] = R"(

@@ -3,9 +3,12 @@
 // slchat's command line: global options, the interactive/scripted mode and the one-shot
 // subcommands (send, tail, history, upload, download, wait-for).
 
-#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
+
+namespace CLI {
+class App;  // <CLI/CLI.hpp>: only the .cc files that parse include it (~7 s a TU)
+}  // namespace CLI
 
 namespace slchat {
 

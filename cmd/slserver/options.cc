@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include <CLI/CLI.hpp>
+
 namespace slserver {
 
 CLI::App* AddFlags(CLI::App& app, Options& o) {

@@ -3,6 +3,8 @@
 // The websocketpp server, as a template over plain and TLS sockets. Included only by
 // ws_server_plain.cc and ws_server_tls.cc: each instantiation costs about 30 s of compile.
 
+#include <sys/socket.h>
+
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <csignal>
@@ -162,6 +164,18 @@ class ServerImpl final : public WsServer, public server::Transport {
     auto it = conns_.find(id);
     if (it == conns_.end()) return;
     websocketpp::lib::error_code ec;
+    if (code == 4008) {
+      // A slow reader: the close frame waits behind everything queued to it, in our queue
+      // and in the kernel's (several MB on a fast link). Closed the usual way, the kernel
+      // would go on trickling that to a client with a small window for minutes after the
+      // close; reset instead when the socket is closed (the close frame still arrives if
+      // the client catches up before then). It reconnects after 1006 as after 4008.
+      // Set behind Asio's back: a linger set through Asio is undone when it destroys the
+      // socket ("so that the destructor does not block").
+      ::linger abort{1, 0};
+      ::setsockopt(it->second->get_raw_socket().native_handle(), SOL_SOCKET, SO_LINGER, &abort,
+                   sizeof abort);
+    }
     it->second->close(static_cast<websocketpp::close::status::value>(code), reason.substr(0, 120),
                       ec);
   }

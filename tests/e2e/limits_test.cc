@@ -1,7 +1,10 @@
 // Limits: the rate limit and abuse, connection caps, slow readers.
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
 
+#include <cerrno>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -160,6 +163,45 @@ TEST(Limits, SlowReaderIsClosed4008AndRecoversWithSince) {
     ++expect;
   }
   EXPECT_EQ(kMessages + 1, expect);
+}
+
+// A reader that never reads again is reset once its close times out: the server does not
+// leave the kernel to trickle megabytes to a zero window for minutes after the close.
+TEST(Limits, ASlowReaderThatNeverReadsIsReset) {
+  auto server = ServerProcess::Start({"--rate", "0", "--max-send-queue", "256KiB"});
+  ASSERT_TRUE(server);
+  auto alice = Login(*server, "alice");
+  ASSERT_TRUE(alice);
+  alice->Request({{"type", "room.create"}, {"room", "flood"}});
+  RawWs slow;
+  slow.set_small_receive_buffer(true);
+  ASSERT_EQ(101, slow.Open(server->ws_url()));
+  ASSERT_TRUE(slow.SendText(R"({"type":"auth","user":"slow"})"));
+  ASSERT_TRUE(slow.SendText(R"({"type":"room.join","room":"flood"})"));
+  for (int i = 0; i < 100; ++i) {
+    Json m = alice->Request({{"type", "room.members"}, {"room", "flood"}});
+    if (m["members"].size() == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Several MB: more than the queue bound and the kernel's buffers together.
+  std::string text(1000, 'x');
+  for (int i = 0; i < 8000; ++i) {
+    alice->Send({{"type", "msg.send"}, {"to", "#flood"}, {"text", text}});
+  }
+  ASSERT_TRUE(alice->Request({{"type", "ping"}}, 60000).is_object());
+  for (int i = 0; i < 100 && Metric(*server, "smartlink_slow_readers_total") < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GE(Metric(*server, "smartlink_slow_readers_total"), 1);
+  // Without reading: a FIN would wait behind the data; a reset arrives at once.
+  pollfd p{slow.fd(), POLLRDHUP, 0};
+  int ready = poll(&p, 1, 15000);
+  ASSERT_EQ(1, ready) << "no reset 15 s after the slow-reader close";
+  int err = 0;
+  socklen_t len = sizeof err;
+  getsockopt(slow.fd(), SOL_SOCKET, SO_ERROR, &err, &len);
+  EXPECT_EQ(ECONNRESET, err) << "revents " << p.revents;
+  EXPECT_EQ("pong", alice->Request({{"type", "ping"}})["type"]);
 }
 
 TEST(Limits, SilentConnectionsAreClosedAndPresenceUpdated) {
