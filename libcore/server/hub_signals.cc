@@ -8,7 +8,7 @@ namespace {
 constexpr int64_t kTypingLapseMs = 5000;   // typing on: true lapses without a refresh
 constexpr int64_t kTypingRelayMs = 3000;   // a refresh is relayed again after this long
 constexpr int64_t kRingTimeoutMs = 60000;  // an unanswered call is forgotten
-constexpr size_t kMaxCallsPerUser = 8;
+constexpr size_t kMaxCallsPerUser = 8;     // calls a user has made and not ended
 }  // namespace
 
 void Hub::Impl::PresenceChanged(const std::string& user, ConnId except) {
@@ -126,8 +126,9 @@ void Hub::Impl::SignalReq(Conn& c, const Request& req) {
     return;
   }
   if (it == calls.end() && s.kind == "offer") {
+    // The calls one has made, not those one is rung by: others cannot fill one's limit.
     size_t mine = 0;
-    for (const auto& [k, call] : calls) mine += call.caller == c.user || call.callee == c.user;
+    for (const auto& [k, call] : calls) mine += call.caller == c.user;
     if (mine >= kMaxCallsPerUser) {
       Error(c, req.id, Status::Conflict("too many calls at once"));
       return;

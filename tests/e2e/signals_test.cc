@@ -249,5 +249,35 @@ TEST_F(Signals, DisconnectEndsTheCall) {
   EXPECT_EQ("c3", h["call_id"]);
 }
 
+// Eight ringing calls at once per caller: the ninth offer is refused, and only for the one
+// who made them; offers that others ring at someone do not fill that someone's limit.
+TEST_F(Signals, CallsAtOnceAreLimitedPerCaller) {
+  auto bob = Login(*server_, "bob");
+  auto eve = Login(*server_, "eve");
+  ASSERT_TRUE(bob && eve);
+  auto offer = [](net::BlockingClient& from, const std::string& to, const std::string& call_id) {
+    return from.Request({{"type", "signal"},
+                         {"to", to},
+                         {"call_id", call_id},
+                         {"kind", "offer"},
+                         {"payload", {{"sdp", "x"}}}});
+  };
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ("ok", offer(*eve, "@alice", "e" + std::to_string(i))["type"]) << i;
+  }
+  EXPECT_EQ("conflict", offer(*eve, "@alice", "e8")["code"]);
+  EXPECT_EQ("conflict", offer(*eve, "@bob", "e9")["code"]);
+  // alice is rung eight times and can still be called, and call out herself.
+  EXPECT_EQ("ok", offer(*bob, "@alice", "b1")["type"]);
+  EXPECT_EQ("ok", offer(*alice_, "@bob", "a1")["type"]);
+  // A hangup ends one of eve's calls and frees its place.
+  EXPECT_EQ("ok", eve->Request({{"type", "signal"},
+                                {"to", "@alice"},
+                                {"call_id", "e0"},
+                                {"kind", "hangup"},
+                                {"payload", Json::object()}})["type"]);
+  EXPECT_EQ("ok", offer(*eve, "@alice", "e10")["type"]);
+}
+
 }  // namespace
 }  // namespace smartlink::testing
