@@ -204,6 +204,44 @@ TEST(Limits, ASlowReaderThatNeverReadsIsReset) {
   EXPECT_EQ("pong", alice->Request({{"type", "ping"}})["type"]);
 }
 
+// A session caught up from storage gets the live messages of that conversation after the
+// catch-up, so they wait in the server; a reader that does not take the catch-up cannot
+// make the server hold them without end: past 10,000 it is closed as a slow reader.
+TEST(Limits, LiveMessagesPilingUpBehindACatchUpAreBounded) {
+  auto server = ServerProcess::Start({"--rate", "0"});
+  ASSERT_TRUE(server);
+  auto alice = Login(*server, "alice");
+  ASSERT_TRUE(alice);
+  alice->Request({{"type", "room.create"}, {"room", "flood"}});
+  // History beyond the kernel's buffers (4 MiB at most here) and the catch-up's pacing.
+  std::string text(1000, 'h');
+  for (int i = 0; i < 10000; ++i) {
+    alice->Send({{"type", "msg.send"}, {"to", "#flood"}, {"text", text}});
+  }
+  ASSERT_EQ("pong", alice->Request({{"type", "ping"}}, 60000)["type"]);
+  RawWs slow;
+  slow.set_small_receive_buffer(true);
+  ASSERT_EQ(101, slow.Open(server->ws_url()));
+  ASSERT_TRUE(slow.SendText(R"({"type":"auth","user":"slow"})"));
+  ASSERT_TRUE(slow.SendText(R"({"type":"room.join","room":"flood","since":0})"));
+  for (int i = 0; i < 100; ++i) {
+    Json m = alice->Request({{"type", "room.members"}, {"room", "flood"}});
+    if (m["members"].size() == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Live messages while its catch-up stalls: small, so no queue bound is reached first.
+  for (int i = 0; i < 10100; ++i) {
+    alice->Send({{"type", "msg.send"}, {"to", "#flood"}, {"text", "live"}});
+  }
+  ASSERT_EQ("pong", alice->Request({{"type", "ping"}}, 60000)["type"]);
+  for (int i = 0; i < 100 && Metric(*server, "smartlink_slow_readers_total") < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(1, Metric(*server, "smartlink_slow_readers_total"));
+  EXPECT_NE(std::string::npos, server->log().find("too many live messages while catching up"))
+      << server->log().substr(0, 4000);
+}
+
 TEST(Limits, SilentConnectionsAreClosedAndPresenceUpdated) {
   auto server = ServerProcess::Start({"--idle-timeout", "1s"});
   ASSERT_TRUE(server);
