@@ -250,6 +250,7 @@ struct Hub::Impl {
   // Sends the messages of `conv` after `since`, then caught_up.
   void StartCatchUp(Conn& c, const std::string& conv, int64_t since);
   void FetchCatchUp(ConnId id, const std::string& conv, int64_t after, int64_t upto);
+  void NextCatchUpPage(ConnId id, const std::string& conv, int64_t after, int64_t upto);
   void FinishCatchUp(Conn& c, const std::string& conv, int64_t upto);
 
   // --- hub_signals.cc: presence, typing, call signaling ---

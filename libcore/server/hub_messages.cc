@@ -380,10 +380,7 @@ void Hub::Impl::FetchCatchUp(ConnId id, const std::string& conv, int64_t after, 
         }
         int64_t last = res->empty() ? after : res->back().seq;
         if (static_cast<int>(res->size()) == page && last < upto) {
-          // Pace the next page by how fast this reader takes what was sent.
-          int64_t delay = transport.BufferedBytes(id) > opt.send_queue_soft ? 20 : 0;
-          transport.After(delay,
-                          [this, id, conv, last, upto] { FetchCatchUp(id, conv, last, upto); });
+          NextCatchUpPage(id, conv, last, upto);
           return;
         }
         if (last < upto) it->second.complete = false;
@@ -396,6 +393,20 @@ void Hub::Impl::FetchCatchUp(ConnId id, const std::string& conv, int64_t after, 
       FinishCatchUp(*c, conv, upto);
     }
   }
+}
+
+// Paced by how fast the reader takes what was sent: the next page is read once its queue
+// is below the soft bound, so a reader that stops reading stops its catch-up too (and the
+// live messages held behind it are bounded by max_catchup_pending).
+void Hub::Impl::NextCatchUpPage(ConnId id, const std::string& conv, int64_t after, int64_t upto) {
+  if (transport.BufferedBytes(id) <= opt.send_queue_soft) {
+    FetchCatchUp(id, conv, after, upto);
+    return;
+  }
+  transport.After(20, [this, id, conv, after, upto] {
+    Conn* c = Find(id);
+    if (c && !c->closing && c->catching_up.count(conv)) NextCatchUpPage(id, conv, after, upto);
+  });
 }
 
 void Hub::Impl::FinishCatchUp(Conn& c, const std::string& conv, int64_t upto) {
