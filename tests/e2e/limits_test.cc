@@ -113,11 +113,14 @@ TEST(Limits, SlowReaderIsClosed4008AndRecoversWithSince) {
     alice->Send({{"type", "msg.send"}, {"to", "#flood"}, {"text", text}});
     if (i % 5 == 0) alice->Send({{"type", "presence.set"}, {"status", i % 10 ? "away" : "busy"}});
   }
-  // bob, who reads, gets everything in order.
-  for (int i = 1; i <= kMessages; ++i) {
-    Json m = bob->WaitForType("msg", 20000);
-    ASSERT_FALSE(m.is_null()) << "bob stopped at " << i << ", closed " << bob->close_code();
-    ASSERT_EQ(i, m["seq"]);
+  // bob, who reads, gets everything in order. (Recv, not WaitForType: that keeps the 4,000
+  // presence events it passes over and scans them all again for each message.)
+  for (int i = 1; i <= kMessages;) {
+    auto m = bob->Recv(20000);
+    ASSERT_TRUE(m) << "bob stopped at " << i << ", closed " << bob->close_code();
+    if (m->value("type", "") != "msg") continue;
+    ASSERT_EQ(i, (*m)["seq"]);
+    ++i;
   }
   // The one who did not read was closed as a slow reader.
   // The one who did not read was closed as a slow reader: it finds 4008 after the data
