@@ -26,6 +26,26 @@ double Metric(const ServerProcess& server, const std::string& name) {
   return 0;
 }
 
+// Opens `slow` with a small receive buffer as user "slow" and sends `join` (a room.join of
+// "flood"), then waits until `member` sees `members` members there: the join is applied
+// (and a catch-up it asked for has started). 30 s at most, for slow sanitizer machines.
+::testing::AssertionResult JoinSlowReader(const ServerProcess& server, net::BlockingClient& member,
+                                          RawWs& slow, const char* join, size_t members) {
+  slow.set_small_receive_buffer(true);
+  if (int status = slow.Open(server.ws_url()); status != 101) {
+    return ::testing::AssertionFailure() << "upgrade answered " << status;
+  }
+  if (!slow.SendText(R"({"type":"auth","user":"slow"})") || !slow.SendText(join)) {
+    return ::testing::AssertionFailure() << "could not send auth and join";
+  }
+  for (int i = 0; i < 600; ++i) {
+    Json m = member.Request({{"type", "room.members"}, {"room", "flood"}});
+    if (m["members"].size() == members) return ::testing::AssertionSuccess();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return ::testing::AssertionFailure() << "the slow reader's join was not in after 30 s";
+}
+
 TEST(Limits, RateLimitAnswersRetryMsAndAbuseCloses4029) {
   auto server = ServerProcess::Start({"--rate", "5", "--rate-burst", "5"});
   ASSERT_TRUE(server);
@@ -94,16 +114,7 @@ TEST(Limits, SlowReaderIsClosed4008AndRecoversWithSince) {
   bob->Request({{"type", "room.join"}, {"room", "flood"}});
 
   RawWs slow;
-  slow.set_small_receive_buffer(true);
-  ASSERT_EQ(101, slow.Open(server->ws_url()));
-  ASSERT_TRUE(slow.SendText(R"({"type":"auth","user":"slow"})"));
-  ASSERT_TRUE(slow.SendText(R"({"type":"room.join","room":"flood"})"));
-  // Wait until the join is in.
-  for (int i = 0; i < 100; ++i) {
-    Json m = alice->Request({{"type", "room.members"}, {"room", "flood"}});
-    if (m["members"].size() == 3) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  ASSERT_TRUE(JoinSlowReader(*server, *alice, slow, R"({"type":"room.join","room":"flood"})", 3));
 
   // More than the kernel's socket buffers hold, in messages small enough that one storage
   // batch does not overflow a fast reader's queue.
@@ -122,7 +133,6 @@ TEST(Limits, SlowReaderIsClosed4008AndRecoversWithSince) {
     ASSERT_EQ(i, (*m)["seq"]);
     ++i;
   }
-  // The one who did not read was closed as a slow reader.
   // The one who did not read was closed as a slow reader: it finds 4008 after the data
   // queued before it, or (when it lingered past the close-handshake timeout) the end of the
   // stream.
@@ -177,15 +187,7 @@ TEST(Limits, ASlowReaderThatNeverReadsIsReset) {
   ASSERT_TRUE(alice);
   alice->Request({{"type", "room.create"}, {"room", "flood"}});
   RawWs slow;
-  slow.set_small_receive_buffer(true);
-  ASSERT_EQ(101, slow.Open(server->ws_url()));
-  ASSERT_TRUE(slow.SendText(R"({"type":"auth","user":"slow"})"));
-  ASSERT_TRUE(slow.SendText(R"({"type":"room.join","room":"flood"})"));
-  for (int i = 0; i < 100; ++i) {
-    Json m = alice->Request({{"type", "room.members"}, {"room", "flood"}});
-    if (m["members"].size() == 2) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  ASSERT_TRUE(JoinSlowReader(*server, *alice, slow, R"({"type":"room.join","room":"flood"})", 2));
   // Several MB: more than the queue bound and the kernel's buffers together.
   std::string text(1000, 'x');
   for (int i = 0; i < 8000; ++i) {
@@ -225,18 +227,8 @@ TEST(Limits, LiveMessagesPilingUpBehindACatchUpAreBounded) {
   ASSERT_EQ("ok", alice->Request({{"type", "msg.send"}, {"to", "#flood"}, {"text", text}},
                                  120000)["type"]);
   RawWs slow;
-  slow.set_small_receive_buffer(true);
-  ASSERT_EQ(101, slow.Open(server->ws_url()));
-  ASSERT_TRUE(slow.SendText(R"({"type":"auth","user":"slow"})"));
-  ASSERT_TRUE(slow.SendText(R"({"type":"room.join","room":"flood","since":0})"));
-  // Its join is applied, and its catch-up started, when it is a member.
-  bool joined = false;
-  for (int i = 0; i < 600 && !joined; ++i) {
-    Json m = alice->Request({{"type", "room.members"}, {"room", "flood"}});
-    joined = m["members"].size() == 2;
-    if (!joined) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_TRUE(joined);
+  ASSERT_TRUE(
+      JoinSlowReader(*server, *alice, slow, R"({"type":"room.join","room":"flood","since":0})", 2));
   // Live messages while its catch-up stalls: small, so no queue bound is reached first.
   for (int i = 0; i < 10099; ++i) {
     alice->Send({{"type", "msg.send"}, {"to", "#flood"}, {"text", "live"}});
