@@ -10,6 +10,7 @@
 #include <websocketpp/transport/asio/endpoint.hpp>
 
 #include "client_endpoint.h"
+#include "fast_utf8.h"  // before an endpoint is instantiated
 #include "net_util.h"
 
 namespace smartlink::net {

@@ -14,6 +14,7 @@
 #include <websocketpp/server.hpp>
 #include <websocketpp/transport/asio/endpoint.hpp>
 
+#include "fast_utf8.h"  // before an endpoint is instantiated
 #include "net_util.h"
 #include "smartlink/net/ws_server.h"
 
