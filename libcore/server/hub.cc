@@ -499,7 +499,7 @@ void Hub::Impl::Dispatch(Conn& c, const Request& req) {
   }
 }
 
-void Hub::Impl::SendToUser(const std::string& user, const FramePtr& frame, const char* type,
+void Hub::Impl::SendToUser(std::string_view user, const FramePtr& frame, const char* type,
                            ConnId except) {
   for (ConnId id : state.SessionsOf(user)) {
     if (id == except) continue;

@@ -201,7 +201,7 @@ struct Hub::Impl {
   Json Limits() const;
 
   // Sends to every session of `user` except `except`.
-  void SendToUser(const std::string& user, const FramePtr& frame, const char* type,
+  void SendToUser(std::string_view user, const FramePtr& frame, const char* type,
                   ConnId except = 0);
   // Sends to every session of every member of `conv`; `seq` > 0 marks a `msg` event that
   // must respect catch-up ordering.

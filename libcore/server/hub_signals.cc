@@ -17,7 +17,8 @@ void Hub::Impl::PresenceChanged(const std::string& user, ConnId except) {
   Json ev = {{"user", user}, {"status", u->status}, {"last_seen", u->last_seen}};
   if (!u->note.empty()) ev["note"] = u->note;
   FramePtr frame = MakeFrame(protocol::EncodeEvent("presence", std::move(ev)));
-  for (const std::string& contact : state.Contacts(user)) SendToUser(contact, frame, "presence");
+  for (std::string_view contact : state.OnlineContacts(user))
+    SendToUser(contact, frame, "presence");
   SendToUser(user, frame, "presence", except);  // the user's other devices
 }
 

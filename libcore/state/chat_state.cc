@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <unordered_set>
 
 namespace smartlink::state {
 
@@ -124,6 +125,32 @@ std::set<std::string> ChatState::Contacts(std::string_view user) const {
     }
   }
   out.erase(std::string(user));
+  return out;
+}
+
+std::vector<std::string_view> ChatState::OnlineContacts(std::string_view user) const {
+  std::vector<std::string_view> out;
+  const std::set<std::string>& convs = ConvsOf(user);
+  std::unordered_set<std::string_view> seen;  // a contact met in several conversations
+  auto add = [&](const std::string& name) {
+    if (name == user) return;
+    auto it = users_.find(name);
+    if (it == users_.end() || it->second.sessions.empty()) return;
+    if (convs.size() > 1 && !seen.insert(it->first).second) return;
+    out.push_back(it->first);
+  };
+  for (const auto& id : convs) {
+    auto conv = protocol::ParseConv(id);
+    if (!conv) continue;
+    if (conv->is_room()) {
+      auto it = rooms_.find(conv->room);
+      if (it == rooms_.end()) continue;
+      for (const auto& [u, role] : it->second->members) add(u);
+    } else {
+      add(conv->user_a);
+      add(conv->user_b);
+    }
+  }
   return out;
 }
 

@@ -198,6 +198,38 @@ TEST(ChatState, ContactsOfSelfConversationIsEmpty) {
   EXPECT_TRUE(s.Contacts("alice").empty());
 }
 
+// Presence goes to the contacts online: each once, however many conversations they share,
+// never oneself, never an offline member.
+TEST(ChatState, OnlineContactsAreContactsWithASessionEachOnce) {
+  ChatState s;
+  s.AddRoom(Record("lobby", "alice"));
+  s.AddRoom(Record("dev", "alice"));
+  for (const char* u : {"bob", "carol", "dave"}) {
+    s.AddMember(RoomConv("lobby"), u, Role::kMember);
+    s.AddMember(RoomConv("dev"), u, Role::kMember);
+  }
+  s.AddMember(DirectConv("alice", "bob"), "alice", Role::kMember);
+  s.AddMember(DirectConv("alice", "erin"), "alice", Role::kMember);
+  auto online = [&](const char* user) {
+    NameSet out;
+    for (std::string_view v : s.OnlineContacts(user)) {
+      EXPECT_TRUE(out.insert(std::string(v)).second) << v << " twice";
+    }
+    return out;
+  };
+  EXPECT_TRUE(online("alice").empty());  // nobody has a session yet
+  s.AddSession("alice", 1);
+  s.AddSession("bob", 2);
+  s.AddSession("bob", 3);  // a second device: still one contact
+  s.AddSession("erin", 4);
+  EXPECT_EQ((NameSet{"bob", "erin"}), online("alice"));
+  EXPECT_EQ((NameSet{"alice"}), online("bob"));
+  EXPECT_EQ((NameSet{"alice", "bob"}), online("carol"));  // carol herself is offline
+  EXPECT_TRUE(online("nobody").empty());
+  s.RemoveSession("erin", 4);
+  EXPECT_EQ((NameSet{"bob"}), online("alice"));
+}
+
 TEST(ChatState, LastSeqStartsAtZero) {
   ChatState s;
   EXPECT_EQ(0, s.LastSeq("#lobby"));

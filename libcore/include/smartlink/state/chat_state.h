@@ -58,6 +58,10 @@ class ChatState {
   const std::set<std::string>& ConvsOf(std::string_view user) const;
   // Everyone who shares a conversation with `user` (not including the user).
   std::set<std::string> Contacts(std::string_view user) const;
+  // The contacts with a live session, each once, without copying a name: the views are
+  // this state's own user names, valid until a user is removed. A user's presence goes to
+  // these: a room's offline members (most of a big room) cost one look-up each.
+  std::vector<std::string_view> OnlineContacts(std::string_view user) const;
   // A direct conversation exists once a message was stored in it.
   bool DirectKnown(const std::string& conv) const { return direct_.count(conv) > 0; }
 
