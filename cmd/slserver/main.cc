@@ -226,6 +226,10 @@ int Serve(Options o) {
   if (!commit_interval || *commit_interval < 0 || *commit_interval > 1000) {
     return Fail("--commit-interval must be auto or a duration from 0 to 1s, such as 2ms");
   }
+  auto coalesce = smartlink::ParseDurationMs(o.coalesce, 1);
+  if (!coalesce || *coalesce < 0 || *coalesce > 1000) {
+    return Fail("--coalesce must be a duration from 0 to 1s, such as 5ms");
+  }
   auto max_file = smartlink::ParseBytes(o.max_file);
   auto file_ttl = smartlink::ParseDurationMs(o.file_ttl);
   if (!max_file) return Fail("--max-file must be a size such as 100MiB");
@@ -254,6 +258,7 @@ int Serve(Options o) {
   }
   net.max_frame_bytes = static_cast<size_t>(*max_frame);
   net.handshake_timeout_ms = *handshake_timeout;
+  net.coalesce_us = *coalesce * 1000;
   net.tls_cert = o.tls_cert;
   net.tls_key = o.tls_key;
 

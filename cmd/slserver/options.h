@@ -26,6 +26,7 @@ struct Options {
   std::string log_level = "info";
   std::string sync = "full";
   std::string commit_interval = "auto";
+  std::string coalesce = "0";
   std::string max_frame = "1MiB";
   std::string max_text = "4000";
   std::string auth_timeout = "10s";

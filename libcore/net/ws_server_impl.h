@@ -7,8 +7,11 @@
 
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
+#include <chrono>
 #include <csignal>
+#include <memory>
 #include <unordered_map>
+#include <vector>
 #include <websocketpp/concurrency/none.hpp>
 #include <websocketpp/config/core.hpp>
 #include <websocketpp/server.hpp>
@@ -70,7 +73,7 @@ class ServerImpl final : public WsServer, public server::Transport {
   using Message = typename Config::message_type;
 
   ServerImpl(const ServerOptions& opt, server::LogFn log, bool tls)
-      : opt_(opt), log_(std::move(log)), tls_(tls), signals_(io_), tick_(io_) {
+      : opt_(opt), log_(std::move(log)), tls_(tls), signals_(io_), tick_(io_), flush_(io_) {
     ep_.init_asio(&io_);
     ep_.clear_access_channels(websocketpp::log::alevel::all);
     ep_.clear_error_channels(websocketpp::log::elevel::all);
@@ -136,6 +139,7 @@ class ServerImpl final : public WsServer, public server::Transport {
     stopped_ = true;
     StopListening();
     tick_.cancel();
+    flush_.cancel();
     signals_.cancel();
     io_.stop();
   }
@@ -153,17 +157,35 @@ class ServerImpl final : public WsServer, public server::Transport {
   }
 
   // --- server::Transport ---
-  void Send(server::ConnId id, const server::FramePtr& frame) override {
+  // websocketpp writes everything queued for a connection in one system call when its
+  // (posted) write runs; an event for a connection written to within the last
+  // opt_.coalesce_us waits here until the flush timer, so under load one write carries
+  // several. A reply, a close or the timer releases what waits, in order.
+  void Send(server::ConnId id, const server::FramePtr& frame, bool reply) override {
     auto it = conns_.find(id);
     if (it == conns_.end()) return;
+    Out& o = it->second;
     if (!frame->prepared) frame->prepared = Prepare(*frame);
     auto msg = std::static_pointer_cast<Message>(frame->prepared);
-    it->second->send(msg);
+    if (opt_.coalesce_us > 0) {
+      int64_t now = NowUs();
+      if (!reply && (!o.held.empty() || now - o.last_write_us < opt_.coalesce_us)) {
+        if (o.held.empty()) Due(id);
+        o.held_bytes += frame->payload.size();
+        o.held.push_back(std::move(msg));
+        return;
+      }
+      Release(o);
+      o.last_write_us = now;
+    }
+    o.con->send(msg);
   }
 
   void Close(server::ConnId id, int code, const std::string& reason) override {
     auto it = conns_.find(id);
     if (it == conns_.end()) return;
+    Release(it->second);
+    const ConnPtr& con = it->second.con;
     websocketpp::lib::error_code ec;
     if (code == 4008) {
       // A slow reader: the close frame waits behind everything queued to it, in our queue
@@ -174,26 +196,72 @@ class ServerImpl final : public WsServer, public server::Transport {
       // Set behind Asio's back: a linger set through Asio is undone when it destroys the
       // socket ("so that the destructor does not block").
       ::linger abort{1, 0};
-      ::setsockopt(it->second->get_raw_socket().native_handle(), SOL_SOCKET, SO_LINGER, &abort,
+      ::setsockopt(con->get_raw_socket().native_handle(), SOL_SOCKET, SO_LINGER, &abort,
                    sizeof abort);
     }
-    it->second->close(static_cast<websocketpp::close::status::value>(code), reason.substr(0, 120),
-                      ec);
+    con->close(static_cast<websocketpp::close::status::value>(code), reason.substr(0, 120), ec);
   }
 
   size_t BufferedBytes(server::ConnId id) const override {
     auto it = conns_.find(id);
-    return it == conns_.end() ? 0 : it->second->get_buffered_amount();
+    return it == conns_.end() ? 0 : it->second.con->get_buffered_amount() + it->second.held_bytes;
   }
 
   void Ping(server::ConnId id) override {
     auto it = conns_.find(id);
     if (it == conns_.end()) return;
     websocketpp::lib::error_code ec;
-    it->second->ping("", ec);
+    it->second.con->ping("", ec);
   }
 
  private:
+  // An open connection and the events waiting to be coalesced into its next write.
+  struct Out {
+    explicit Out(ConnPtr c) : con(std::move(c)) {}
+    ConnPtr con;
+    std::vector<std::shared_ptr<Message>> held;
+    size_t held_bytes = 0;
+    int64_t last_write_us = 0;
+  };
+
+  static int64_t NowUs() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // Hands what waits to websocketpp, which writes it with the next frame in one call.
+  static void Release(Out& o) {
+    if (o.held.empty()) return;
+    for (auto& m : o.held) o.con->send(m);
+    o.held.clear();
+    o.held_bytes = 0;
+  }
+
+  // `id` has events waiting: the flush timer (one for all connections) releases them at
+  // most coalesce_us from now.
+  void Due(server::ConnId id) {
+    due_.push_back(id);
+    if (flush_armed_) return;
+    flush_armed_ = true;
+    flush_.expires_after(std::chrono::microseconds(opt_.coalesce_us));
+    flush_.async_wait([this](const asio::error_code& ec) {
+      flush_armed_ = false;
+      if (ec || stopped_) return;
+      int64_t now = NowUs();
+      std::vector<server::ConnId> due;
+      due.swap(due_);
+      for (server::ConnId d : due) {
+        auto it = conns_.find(d);
+        if (it == conns_.end() || it->second.held.empty()) continue;
+        it->second.last_write_us = now;
+        Release(it->second);
+      }
+      due.clear();
+      if (due_.empty()) due_.swap(due);  // keep the capacity
+    });
+  }
+
   // A server frame is never masked, so one encoded frame serves every connection.
   std::shared_ptr<void> Prepare(const server::Frame& frame) {
     auto op = frame.binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text;
@@ -265,7 +333,7 @@ class ServerImpl final : public WsServer, public server::Transport {
       }
     }
     server::ConnId id = ++next_id_;
-    conns_.emplace(id, con);
+    conns_.emplace(id, Out(con));
     con->set_message_handler([this, id](websocketpp::connection_hdl, MessagePtr msg) {
       if (!hub_) return;
       const std::string& p = msg->get_payload();
@@ -343,13 +411,16 @@ class ServerImpl final : public WsServer, public server::Transport {
   Endpoint ep_;
   asio::signal_set signals_;
   asio::steady_timer tick_;
+  asio::steady_timer flush_;  // releases coalesced events
+  bool flush_armed_ = false;
+  std::vector<server::ConnId> due_;  // connections with events waiting
   server::Hub* hub_ = nullptr;
   uint16_t port_ = 0;
   bool stopped_ = false;
   server::ConnId next_id_ = 0;
   // Open connections. Holding the connection_ptr (rather than a weak hdl) spares a lock on
   // every send; the entry goes when websocketpp reports the close or failure.
-  std::unordered_map<server::ConnId, ConnPtr> conns_;
+  std::unordered_map<server::ConnId, Out> conns_;
 };
 
 }  // namespace smartlink::net

@@ -8,6 +8,17 @@ namespace smartlink::server {
 
 using protocol::Op;
 
+namespace {
+
+// Frames that answer a request (and file downloads, which the client paces by what it has
+// received) are written at once; events may wait for the transport to coalesce them.
+bool IsReply(const char* type) {
+  std::string_view t = type;
+  return t == "ok" || t == "error" || t == "welcome" || t == "pong" || t == "file.data";
+}
+
+}  // namespace
+
 Hub::Hub(HubOptions options, const Clock& clock, storage::StorageWorker& storage,
          Transport& transport, LogFn log)
     : impl_(std::make_unique<Impl>(std::move(options), clock, storage, transport, std::move(log))) {
@@ -337,7 +348,7 @@ void Hub::Impl::Send(Conn& c, const FramePtr& frame, const char* type) {
   metrics.frames_out++;
   metrics.bytes_out += frame->payload.size();
   metrics.events_out[type]++;
-  transport.Send(c.id, frame);
+  transport.Send(c.id, frame, IsReply(type));
 }
 
 void Hub::Impl::SendRaw(Conn& c, std::string payload, const char* type) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <optional>
 #include <set>
 
 #include "e2e/server_process.h"
@@ -365,6 +367,44 @@ TEST_F(Messages, ConcurrentSendersGetGaplessSeqSeenInOrderByAll) {
     seqs.push_back(m["seq"]);
   }
   for (int i = 0; i < 2 * kEach; ++i) EXPECT_EQ(i + 1, seqs[static_cast<size_t>(i)]);
+}
+
+// --coalesce: events for a connection written to within the window wait for it and go out
+// together, in order; a reply never waits, and what waits goes out before it.
+TEST(Coalescing, EventsWaitForTheWindowAndAReplyReleasesThemInOrder) {
+  using Clock = std::chrono::steady_clock;
+  auto server = ServerProcess::Start({"--coalesce", "1s"});
+  ASSERT_TRUE(server);
+  auto alice = Login(*server, "alice");
+  auto bob = Login(*server, "bob");
+  ASSERT_TRUE(alice && bob);
+  ASSERT_EQ("ok", alice->Request({{"type", "room.create"}, {"room", "r"}})["type"]);
+  ASSERT_EQ("ok", bob->Request({{"type", "room.join"}, {"room", "r"}})["type"]);
+  auto send = [&](const char* text) {
+    return alice->Request({{"type", "msg.send"}, {"to", "#r"}, {"text", text}})["type"];
+  };
+  auto text_of = [](const std::optional<Json>& j) {
+    return j ? j->value("type", "") + ":" + j->value("text", "") : std::string("nothing");
+  };
+  // Quiet for longer than the window: the next event goes out at once.
+  bob->Drain(1200);
+  ASSERT_EQ("ok", send("one"));
+  EXPECT_EQ("msg:one", text_of(bob->Recv(500)));
+  // bob was just written to: the next two wait for the window, then come together.
+  ASSERT_EQ("ok", send("two"));
+  auto sent = Clock::now();
+  ASSERT_EQ("ok", send("three"));
+  EXPECT_EQ("msg:two", text_of(bob->Recv(5000)));
+  EXPECT_GE(Clock::now() - sent, std::chrono::milliseconds(500)) << "two did not wait";
+  EXPECT_EQ("msg:three", text_of(bob->Recv(100)));
+  // "four" waits (bob was written to just now); bob's ping is answered at once, after it.
+  ASSERT_EQ("ok", send("four"));
+  bob->Send({{"type", "ping"}, {"id", "p"}});
+  EXPECT_EQ("msg:four", text_of(bob->Recv(500)));
+  auto pong = bob->Recv(500);
+  ASSERT_TRUE(pong);
+  EXPECT_EQ("pong", (*pong)["type"]);
+  EXPECT_EQ("p", (*pong)["re"]);
 }
 
 }  // namespace

@@ -118,6 +118,10 @@ TEST(Server, RefusesBadCertificateShortSecretAndPortInUse) {
   err = StartupError("--listen 127.0.0.1:0 --commit-interval soon", &code);
   EXPECT_EQ(1, code);
   EXPECT_NE(std::string::npos, err.find("--commit-interval must be auto or a duration")) << err;
+
+  err = StartupError("--listen 127.0.0.1:0 --coalesce 2s", &code);
+  EXPECT_EQ(1, code);
+  EXPECT_NE(std::string::npos, err.find("--coalesce must be a duration from 0 to 1s")) << err;
 }
 
 TEST(Server, HealthReportsVersionAndStorage) {

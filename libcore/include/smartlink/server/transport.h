@@ -65,8 +65,10 @@ using HttpResponder = std::function<void(HttpResponse)>;
 class Transport {
  public:
   virtual ~Transport() = default;
-  // Queues a frame; ignored if the connection is gone or closing.
-  virtual void Send(ConnId conn, const FramePtr& frame) = 0;
+  // Queues a frame; ignored if the connection is gone or closing. An event (`reply` false)
+  // may wait a little so that a busy connection gets several frames in one write; a reply
+  // is written at once, after everything queued before it.
+  virtual void Send(ConnId conn, const FramePtr& frame, bool reply) = 0;
   // Starts the closing handshake with `code`.
   virtual void Close(ConnId conn, int code, const std::string& reason) = 0;
   // Bytes queued for the connection and not yet written to the socket.
