@@ -9,7 +9,7 @@ _slserver() {
   local opts="-h --help --version --config --listen --data --auth --jwt-secret --jwt-secret-file
     --jwt-public-key --jwt-leeway --jwt-allow-no-exp --tls-cert --tls-key --ready-file --log-level --sync
     --commit-interval --coalesce --max-frame --max-text --auth-timeout --idle-timeout --allowed-origins
-    --admin-key --admin-key-file --max-file --file-types --file-ttl --live-grace --rate
+    --admin-key --admin-key-file --max-file --file-types --file-ttl --live-grace --ring-timeout --rate
     --rate-burst --max-connections --max-sessions-per-user --max-send-queue --max-depth
     --handshake-timeout"
   case $prev in
@@ -40,7 +40,7 @@ _slserver() {
       ;;
     --jwt-secret | --jwt-leeway | --commit-interval | --coalesce | --max-frame | --max-text | --auth-timeout | \
       --idle-timeout | --allowed-origins | --admin-key | --max-file | --file-types | --file-ttl | \
-      --live-grace | --rate | --rate-burst | --max-connections | --max-sessions-per-user | \
+      --live-grace | --ring-timeout | --rate | --rate-burst | --max-connections | --max-sessions-per-user | \
       --max-send-queue | --max-depth | --handshake-timeout | --user | --ttl)
       return
       ;;

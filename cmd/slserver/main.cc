@@ -244,6 +244,10 @@ int Serve(Options o) {
   }
   auto live_grace = smartlink::ParseDurationMs(o.live_grace);
   if (!live_grace) return Fail("--live-grace must be a duration such as 30s");
+  auto ring_timeout = smartlink::ParseDurationMs(o.ring_timeout);
+  if (!ring_timeout || *ring_timeout < 1000 || *ring_timeout > 3600 * 1000) {
+    return Fail("--ring-timeout must be a duration from 1s to 1h, such as 60s");
+  }
   std::string admin_key = o.admin_key;
   if (!o.admin_key_file.empty()) {
     auto k = ReadFile(o.admin_key_file);
@@ -295,6 +299,7 @@ int Serve(Options o) {
   hub_opt.file_types = SplitList(o.file_types);
   hub_opt.file_ttl_ms = *file_ttl;
   hub_opt.live_grace_ms = *live_grace;
+  hub_opt.ring_timeout_ms = *ring_timeout;
   hub_opt.rate_per_sec = o.rate;
   hub_opt.rate_burst = o.rate_burst;
   hub_opt.max_connections = o.max_connections;

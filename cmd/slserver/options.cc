@@ -80,6 +80,10 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
   app.add_option("--live-grace", o.live_grace,
                  "A live stream ends when its host has had no session for this long")
       ->envname("SL_LIVE_GRACE");
+  app.add_option("--ring-timeout", o.ring_timeout,
+                 "A call nobody answers ends this long after its offer (both sides get a "
+                 "hangup with reason \"no answer\")")
+      ->envname("SL_RING_TIMEOUT");
   app.add_option("--rate", o.rate,
                  "Requests per second per connection (0: no limit); more get rate_limited")
       ->check(CLI::NonNegativeNumber)

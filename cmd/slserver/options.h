@@ -38,6 +38,7 @@ struct Options {
   std::string file_types;  // comma-separated MIME types, "image/*"; empty: any
   std::string file_ttl = "30d";
   std::string live_grace = "30s";
+  std::string ring_timeout = "60s";
   double rate = 50;
   double rate_burst = 200;
   size_t max_connections = 10000;

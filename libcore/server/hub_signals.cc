@@ -5,10 +5,9 @@
 namespace smartlink::server {
 
 namespace {
-constexpr int64_t kTypingLapseMs = 5000;   // typing on: true lapses without a refresh
-constexpr int64_t kTypingRelayMs = 3000;   // a refresh is relayed again after this long
-constexpr int64_t kRingTimeoutMs = 60000;  // an unanswered call is forgotten
-constexpr size_t kMaxCallsPerUser = 8;     // calls a user has made and not ended
+constexpr int64_t kTypingLapseMs = 5000;  // typing on: true lapses without a refresh
+constexpr int64_t kTypingRelayMs = 3000;  // a refresh is relayed again after this long
+constexpr size_t kMaxCallsPerUser = 8;    // calls a user has made and not ended
 }  // namespace
 
 void Hub::Impl::PresenceChanged(const std::string& user, ConnId except) {
@@ -167,13 +166,25 @@ void Hub::Impl::EndCallsOf(Conn& c) {
   }
 }
 
+// A call nobody answered in time ends: the caller's sessions stop calling and the callee's
+// stop ringing, each told by a hangup from the other side.
 void Hub::Impl::ExpireCalls(int64_t now) {
   for (auto it = calls.begin(); it != calls.end();) {
-    if (it->second.callee_conn == 0 && now - it->second.started_ms > kRingTimeoutMs) {
-      it = calls.erase(it);
-    } else {
+    const Call& call = it->second;
+    if (call.callee_conn != 0 || now - call.started_ms < opt.ring_timeout_ms) {
       ++it;
+      continue;
     }
+    auto hangup = [&](const std::string& from) {
+      Json ev = {{"from", from},
+                 {"call_id", call.call_id},
+                 {"kind", "hangup"},
+                 {"payload", {{"reason", "no answer"}}}};
+      return MakeFrame(protocol::EncodeEvent("signal", std::move(ev)));
+    };
+    SendToUser(call.caller, hangup(call.callee), "signal");
+    SendToUser(call.callee, hangup(call.caller), "signal");
+    it = calls.erase(it);
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "e2e/server_process.h"
 
 namespace smartlink::testing {
@@ -277,6 +279,57 @@ TEST_F(Signals, CallsAtOnceAreLimitedPerCaller) {
                                 {"kind", "hangup"},
                                 {"payload", Json::object()}})["type"]);
   EXPECT_EQ("ok", offer(*eve, "@alice", "e10")["type"]);
+}
+
+// A call nobody answers ends at the ring timeout: the caller's sessions and every session
+// that rang get a hangup "no answer" from the other side, and the call no longer counts
+// against the caller's limit. An answered call is left alone.
+TEST(Calls, AnOfferNobodyAnswersEndsWithNoAnswerOnBothSides) {
+  auto server = ServerProcess::Start({"--ring-timeout", "1s"});
+  ASSERT_TRUE(server);
+  auto alice = Login(*server, "alice");
+  auto bob1 = Login(*server, "bob");
+  auto bob2 = Login(*server, "bob");
+  auto carol = Login(*server, "carol");
+  ASSERT_TRUE(alice && bob1 && bob2 && carol);
+  auto signal = [](net::BlockingClient& from, const std::string& to, const std::string& call_id,
+                   const std::string& kind) {
+    return from.Request({{"type", "signal"},
+                         {"to", to},
+                         {"call_id", call_id},
+                         {"kind", kind},
+                         {"payload", {{"sdp", "x"}}}})["type"];
+  };
+  auto hangup_of = [](const std::string& call_id) {
+    return [call_id](const Json& j) {
+      return j.value("type", "") == "signal" && j.value("kind", "") == "hangup" &&
+             j.value("call_id", "") == call_id;
+    };
+  };
+  ASSERT_EQ("ok", signal(*alice, "@bob", "unanswered", "offer"));
+  ASSERT_EQ("ok", signal(*alice, "@carol", "answered", "offer"));
+  ASSERT_EQ("ok", signal(*carol, "@alice", "answered", "answer"));
+  auto start = std::chrono::steady_clock::now();
+  Json to_caller = alice->WaitFor(hangup_of("unanswered"), 10000);
+  ASSERT_FALSE(to_caller.is_null()) << "the caller was never told";
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  EXPECT_EQ("bob", to_caller["from"]);
+  EXPECT_EQ("no answer", to_caller["payload"]["reason"]);
+  for (auto* b : {bob1.get(), bob2.get()}) {  // every session that rang stops ringing
+    Json to_callee = b->WaitFor(hangup_of("unanswered"), 5000);
+    ASSERT_FALSE(to_callee.is_null());
+    EXPECT_EQ("alice", to_callee["from"]);
+    EXPECT_EQ("no answer", to_callee["payload"]["reason"]);
+  }
+  // The answered call goes on: no hangup for it, on either side.
+  EXPECT_TRUE(alice->WaitFor(hangup_of("answered"), 1500).is_null());
+  EXPECT_TRUE(carol->WaitFor(hangup_of("answered"), 100).is_null());
+  // The ended call freed its place: alice can make seven more calls (eight with the
+  // answered one), not eight.
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_EQ("ok", signal(*alice, "@bob", "more" + std::to_string(i), "offer")) << i;
+  }
+  EXPECT_EQ("error", signal(*alice, "@bob", "one too many", "offer"));
 }
 
 }  // namespace

@@ -42,6 +42,8 @@ struct HubOptions {
 
   // Live streams: a stream ends when its host has been gone this long.
   int64_t live_grace_ms = 30000;
+  // Calls: an offer nobody answers ends (both sides get a hangup) after this long.
+  int64_t ring_timeout_ms = 60000;
 
   // Limits on what one client can make the server do or hold.
   double rate_per_sec = 50;            // requests per second per connection (0: no limit)
