@@ -237,18 +237,22 @@ void Hub::Impl::Receive(Conn& c, protocol::Decoded d, bool binary) {
     return;
   }
   if (binary) c.prefers_binary = true;  // answer this client's file.get with binary frames
+  bool wrote = false;
   if (ReadsStorage(d.request.op) && c.last_write > storage.WritesAnswered()) {
     DispatchAfterWrites(c, d.request);  // its no-op write is not one reads need to wait for
   } else {
     uint64_t writes_before = storage.WritesQueued();
     Dispatch(c, d.request);
     // The request queued a write: reads this connection sends next wait for it.
-    if (storage.WritesQueued() != writes_before) c.last_write = storage.WritesQueued();
+    wrote = storage.WritesQueued() != writes_before;
+    if (wrote) c.last_write = storage.WritesQueued();
   }
   // Later requests may depend on what these change (a msg.send right after its room.join):
-  // they wait until it is stored and applied.
+  // they wait until it is stored and applied. One that wrote nothing (a member joining
+  // again, a refusal) was answered and applied already.
   Op op = d.request.op;
-  if ((op == Op::kRoomCreate || op == Op::kRoomJoin || op == Op::kRoomLeave) && !c.closing) {
+  if ((op == Op::kRoomCreate || op == Op::kRoomJoin || op == Op::kRoomLeave) && wrote &&
+      !c.closing) {
     HoldUntilStored(c);
   }
 }
