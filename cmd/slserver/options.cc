@@ -48,9 +48,10 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
                  "with --sync full, else 0")
       ->envname("SL_COMMIT_INTERVAL");
   app.add_option("--coalesce", o.coalesce,
-                 "Events for a connection written to less than this long ago wait until it "
-                 "is over and go out together in one write: fewer system calls under load, for "
-                 "up to this much more delivery latency; replies never wait; 0: off")
+                 "Events for a connection written to less than this long ago wait for a "
+                 "flush timer (at most this long) and go out together in one write: fewer "
+                 "system calls under load, for up to this much more delivery latency; replies "
+                 "never wait; 0: off")
       ->envname("SL_COALESCE");
   app.add_option("--max-frame", o.max_frame, "Largest WebSocket message accepted (close 1009)")
       ->envname("SL_MAX_FRAME");

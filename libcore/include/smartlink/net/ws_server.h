@@ -24,9 +24,10 @@ struct ServerOptions {
   int64_t handshake_timeout_ms = 10000;
   int listen_backlog = 1024;
   int tick_ms = 100;
-  // Events (not replies) for a connection written to less than this long ago wait until it
-  // is over, so a busy connection gets several in one write: fewer system calls per
-  // delivery under load, for at most this much more delivery latency. 0: write at once.
+  // Events (not replies) for a connection written to less than this long ago wait for a
+  // flush timer (at most this long), so a busy connection gets several in one write: fewer
+  // system calls per delivery under load, for at most this much more delivery latency.
+  // 0: write at once.
   int64_t coalesce_us = 0;
 };
 
