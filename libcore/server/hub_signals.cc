@@ -8,6 +8,13 @@ namespace {
 constexpr int64_t kTypingLapseMs = 5000;  // typing on: true lapses without a refresh
 constexpr int64_t kTypingRelayMs = 3000;  // a refresh is relayed again after this long
 constexpr size_t kMaxCallsPerUser = 8;    // calls a user has made and not ended
+
+// The hangup the server sends for a party of a call that ended without one.
+FramePtr HangupFrame(const std::string& from, const std::string& call_id, const char* reason) {
+  Json ev = {
+      {"from", from}, {"call_id", call_id}, {"kind", "hangup"}, {"payload", {{"reason", reason}}}};
+  return MakeFrame(protocol::EncodeEvent("signal", std::move(ev)));
+}
 }  // namespace
 
 void Hub::Impl::PresenceChanged(const std::string& user, ConnId except) {
@@ -156,12 +163,8 @@ void Hub::Impl::EndCallsOf(Conn& c) {
       ++it;
       continue;
     }
-    Json ev = {{"from", c.user},
-               {"call_id", call.call_id},
-               {"kind", "hangup"},
-               {"payload", {{"reason", "disconnected"}}}};
     SendToUser(call.caller_conn == c.id ? call.callee : call.caller,
-               MakeFrame(protocol::EncodeEvent("signal", std::move(ev))), "signal");
+               HangupFrame(c.user, call.call_id, "disconnected"), "signal");
     it = calls.erase(it);
   }
 }
@@ -175,15 +178,8 @@ void Hub::Impl::ExpireCalls(int64_t now) {
       ++it;
       continue;
     }
-    auto hangup = [&](const std::string& from) {
-      Json ev = {{"from", from},
-                 {"call_id", call.call_id},
-                 {"kind", "hangup"},
-                 {"payload", {{"reason", "no answer"}}}};
-      return MakeFrame(protocol::EncodeEvent("signal", std::move(ev)));
-    };
-    SendToUser(call.caller, hangup(call.callee), "signal");
-    SendToUser(call.callee, hangup(call.caller), "signal");
+    SendToUser(call.caller, HangupFrame(call.callee, call.call_id, "no answer"), "signal");
+    SendToUser(call.callee, HangupFrame(call.caller, call.call_id, "no answer"), "signal");
     it = calls.erase(it);
   }
 }

@@ -110,47 +110,42 @@ const std::set<std::string>& ChatState::ConvsOf(std::string_view user) const {
   return it == convs_of_.end() ? kNone : it->second;
 }
 
-std::set<std::string> ChatState::Contacts(std::string_view user) const {
-  std::set<std::string> out;
+// Calls `fn` with every user who shares a conversation with `user` (the user too, and a
+// user once per conversation shared): names owned by this state.
+template <typename Fn>
+void ChatState::ForEachCoMember(std::string_view user, Fn&& fn) const {
   for (const auto& id : ConvsOf(user)) {
     auto conv = protocol::ParseConv(id);
     if (!conv) continue;
     if (conv->is_room()) {
       auto it = rooms_.find(conv->room);
       if (it == rooms_.end()) continue;
-      for (const auto& [u, role] : it->second->members) out.insert(u);
+      for (const auto& [u, role] : it->second->members) fn(u);
     } else {
-      out.insert(conv->user_a);
-      out.insert(conv->user_b);
+      fn(conv->user_a);
+      fn(conv->user_b);
     }
   }
+}
+
+std::set<std::string> ChatState::Contacts(std::string_view user) const {
+  std::set<std::string> out;
+  ForEachCoMember(user, [&](const std::string& name) { out.insert(name); });
   out.erase(std::string(user));
   return out;
 }
 
 std::vector<std::string_view> ChatState::OnlineContacts(std::string_view user) const {
   std::vector<std::string_view> out;
-  const std::set<std::string>& convs = ConvsOf(user);
+  bool several = ConvsOf(user).size() > 1;
   std::unordered_set<std::string_view> seen;  // a contact met in several conversations
-  auto add = [&](const std::string& name) {
+  ForEachCoMember(user, [&](const std::string& name) {
     if (name == user) return;
     auto it = users_.find(name);
     if (it == users_.end() || it->second.sessions.empty()) return;
-    if (convs.size() > 1 && !seen.insert(it->first).second) return;
-    out.push_back(it->first);
-  };
-  for (const auto& id : convs) {
-    auto conv = protocol::ParseConv(id);
-    if (!conv) continue;
-    if (conv->is_room()) {
-      auto it = rooms_.find(conv->room);
-      if (it == rooms_.end()) continue;
-      for (const auto& [u, role] : it->second->members) add(u);
-    } else {
-      add(conv->user_a);
-      add(conv->user_b);
-    }
-  }
+    if (several && !seen.insert(it->first).second) return;
+    out.push_back(it->first);  // the map's key: a direct conversation's names are copies
+  });
   return out;
 }
 

@@ -84,6 +84,9 @@ class ChatState {
   std::string Describe() const;
 
  private:
+  template <typename Fn>
+  void ForEachCoMember(std::string_view user, Fn&& fn) const;
+
   std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
   std::unordered_map<std::string, Room*> rooms_by_key_;
   std::unordered_map<std::string, size_t> owned_;                    // owner -> rooms created
