@@ -2,7 +2,11 @@
 
 #include <websocketpp/config/asio_no_tls.hpp>
 
+#include "quiet_log.h"
 #include "ws_client_impl.h"
+
+SMARTLINK_QUIET_CONNECTION_LOG(
+    smartlink::net::ClientLoopConfig<websocketpp::transport::asio::basic_socket::endpoint>)
 
 namespace smartlink::net {
 

@@ -6,9 +6,12 @@
 #include <tuple>
 #include <websocketpp/config/asio.hpp>
 
+#include "quiet_log.h"
 #include "tls_context.h"
 #include "tls_socket.h"
 #include "ws_client_impl.h"
+
+SMARTLINK_QUIET_CONNECTION_LOG(smartlink::net::ClientLoopConfig<smartlink::net::TlsSocketEndpoint>)
 
 namespace smartlink::net {
 

@@ -1,7 +1,10 @@
 // The ws:// instantiation of ServerImpl.
 
 #include "lean_plain.h"
+#include "quiet_log.h"
 #include "ws_server_impl.h"
+
+SMARTLINK_QUIET_CONNECTION_LOG(smartlink::net::LoopConfig<smartlink::net::LeanPlainEndpoint>)
 
 namespace smartlink::net {
 

@@ -4,8 +4,11 @@
 #include <websocketpp/config/asio.hpp>
 
 #include "lean_tls.h"
+#include "quiet_log.h"
 #include "tls_context.h"
 #include "ws_server_impl.h"
+
+SMARTLINK_QUIET_CONNECTION_LOG(smartlink::net::LoopConfig<smartlink::net::LeanTlsEndpoint>)
 
 namespace smartlink::net {
 

@@ -1,8 +1,11 @@
 // The server's socket layer: frames that arrive together, split, or just before the peer
 // closes are all read (ws:// reads ahead of websocketpp's small buffer, lean_plain.h).
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -231,6 +234,42 @@ TEST_F(Transport, SearchBehindTheFirstDirectMessageFindsIt) {
   ASSERT_EQ("ok", answers["search"]["type"]) << answers["search"];
   ASSERT_EQ(1u, answers["search"]["messages"].size()) << answers["search"];
   EXPECT_EQ("walnut tree", answers["search"]["messages"][0]["text"]);
+}
+
+// The client connects to an address directly and resolves a name (ws_client_impl.h): both
+// reach the server; a refused address says so, without waiting for a timeout.
+TEST_F(Transport, ClientsConnectByAddressAndByNameAndReportARefusal) {
+  std::string by_address = server_->ws_url();
+  ASSERT_EQ(0u, by_address.rfind("ws://127.0.0.1:", 0)) << by_address;
+  std::string by_name =
+      "ws://localhost:" + by_address.substr(std::string("ws://127.0.0.1:").size());
+  for (const std::string& url : {by_address, by_name}) {
+    net::ClientOptions opt;
+    opt.url = url;
+    auto c = net::BlockingClient::Connect(opt);
+    ASSERT_TRUE(c.ok()) << url << ": " << c.status().message();
+    Json w = (*c)->Request({{"type", "auth"}, {"user", "carol"}});
+    EXPECT_EQ("welcome", w.value("type", "")) << url << ": " << w;
+  }
+
+  // A port nothing listens on: bound, never listened, then closed.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(0, ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a));
+  socklen_t len = sizeof a;
+  ASSERT_EQ(0, ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len));
+  ::close(fd);
+  net::ClientOptions opt;
+  opt.url = "ws://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/ws";
+  auto start = std::chrono::steady_clock::now();
+  auto refused = net::BlockingClient::Connect(opt);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(std::string::npos, refused.status().message().find("refused"))
+      << refused.status().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 }  // namespace
