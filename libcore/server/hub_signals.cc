@@ -1,5 +1,7 @@
 // Signals, never stored: presence, typing indicators, call signaling.
 
+#include <algorithm>
+
 #include "hub_impl.h"
 
 namespace smartlink::server {
@@ -20,12 +22,15 @@ FramePtr HangupFrame(const std::string& from, const std::string& call_id, const 
 void Hub::Impl::PresenceChanged(const std::string& user, ConnId except) {
   const state::User* u = state.FindUser(user);
   if (!u) return;
+  std::vector<std::string_view> contacts = state.OnlineContacts(user);
+  const std::vector<ConnId>& own = state.SessionsOf(user);
+  bool other_devices = own.size() > static_cast<size_t>(std::count(own.begin(), own.end(), except));
+  if (contacts.empty() && !other_devices) return;  // nobody to tell: no frame to build
   Json ev = {{"user", user}, {"status", u->status}, {"last_seen", u->last_seen}};
   if (!u->note.empty()) ev["note"] = u->note;
   FramePtr frame = MakeFrame(protocol::EncodeEvent("presence", std::move(ev)));
-  for (std::string_view contact : state.OnlineContacts(user))
-    SendToUser(contact, frame, "presence");
-  SendToUser(user, frame, "presence", except);  // the user's other devices
+  for (std::string_view contact : contacts) SendToUser(contact, frame, "presence");
+  if (other_devices) SendToUser(user, frame, "presence", except);
 }
 
 void Hub::Impl::PresenceSet(Conn& c, const Request& req) {

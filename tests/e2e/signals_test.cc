@@ -32,6 +32,20 @@ class Signals : public ::testing::Test {
   std::unique_ptr<net::BlockingClient> alice_;
 };
 
+// carol shares no conversation with anyone: a presence.set from one of her devices still
+// reaches her other one, and not the device that sent it.
+TEST_F(Signals, PresenceSetReachesTheUsersOtherDevices) {
+  auto phone = Login(*server_, "carol");
+  ASSERT_TRUE(phone);
+  auto laptop = Login(*server_, "carol");
+  ASSERT_TRUE(laptop);
+  phone->Drain(100);
+  EXPECT_EQ("ok", laptop->Request({{"type", "presence.set"}, {"status", "busy"}})["type"]);
+  Json busy = phone->WaitFor([](const Json& j) { return IsPresenceOf(j, "carol", "busy"); });
+  EXPECT_FALSE(busy.is_null()) << "the other device was not told";
+  for (const Json& j : laptop->Drain(200)) EXPECT_FALSE(IsPresenceOf(j, "carol", "busy")) << j;
+}
+
 TEST_F(Signals, PresenceReachesRoomMatesButNotStrangers) {
   auto carol = Login(*server_, "carol");  // shares nothing with bob
   ASSERT_TRUE(carol);
