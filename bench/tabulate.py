@@ -51,6 +51,11 @@ def metrics(point, r):
         c = p.get("churn") or {}
         out["handshakes/s"] = (c.get("per_s"), "/s")
         out["setup p99"] = ((c.get("setup_ms") or {}).get("p99"), "ms")
+        # The server's CPU time per handshake: what the server spends, whichever side (the
+        # server or slbench) set the rate.
+        cpu = (p.get("server") or {}).get("cpu_percent")
+        rate = c.get("per_s")
+        out["server CPU per handshake"] = (cpu / 100 / rate * 1e6 if cpu and rate else None, "us")
     elif point.startswith("files"):
         f = p.get("files") or {}
         size = f.get("uploaded_bytes", 0)
@@ -97,6 +102,8 @@ def fmt(value, unit):
         return f"{value:.0f} {unit}"
     if unit == "s":
         return f"{value:.2f} s"
+    if unit == "us":
+        return f"{value:.0f} µs"
     return f"{value:.0f}" if isinstance(value, (int, float)) else str(value)
 
 
