@@ -157,7 +157,18 @@ WHEN old.id <= (SELECT indexed_upto FROM fts_progress) BEGIN
   INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
 END;
 )sql",
+    // 4: FTS5 merges its index segments only when IndexMessages asks, a bounded amount each
+    // time. Its own automerge does its work in lumps, once every 64 leaf pages written and
+    // then as many pages again times the number of levels: a 35 ms index step now and then
+    // while 3,000 messages a second came in, and every commit (and so every broadcast) waited
+    // behind it (docs/benchmarks.md, fan-out).
+    R"sql(
+INSERT INTO messages_fts(messages_fts, rank) VALUES ('automerge', 0);
+)sql",
 };
+
+// Pages of FTS5 segment merging each index step does at least (IndexMessages).
+constexpr int64_t kMinMergePages = 64;
 
 constexpr const char* kMessageColumns =
     "conv, seq, msg_id, sender, text, ts, temp_id, reply_to, file_id, file_name, file_mime, "
@@ -393,6 +404,12 @@ class SqliteStore final : public Store, private SqlConn {
         "WHERE id > ? AND id <= ?");
     add.Bind(from).Bind(upto);
     if (add.Step() != SQLITE_DONE) return add.Error("index messages");
+    // Merge work for what was just added (migration 4): enough pages that the segments keep
+    // up (each entry is rewritten once per level, and a message takes well under a page
+    // per eight), few enough that a step stays short.
+    Stmt merge = Prepare("INSERT INTO messages_fts(messages_fts, rank) VALUES ('merge', ?)");
+    merge.Bind(std::max<int64_t>(kMinMergePages, (upto - from) / 8));
+    if (merge.Step() != SQLITE_DONE) return merge.Error("index merge");
     Stmt mark = Prepare("UPDATE fts_progress SET indexed_upto = ?");
     mark.Bind(upto);
     if (mark.Step() != SQLITE_DONE) return mark.Error("index progress");
