@@ -405,8 +405,8 @@ class SqliteStore final : public Store, private SqlConn {
     add.Bind(from).Bind(upto);
     if (add.Step() != SQLITE_DONE) return add.Error("index messages");
     // Merge work for what was just added (migration 4): enough pages that the segments keep
-    // up (each entry is rewritten once per level, and a message takes well under a page
-    // per eight), few enough that a step stays short.
+    // up (each entry is rewritten about once per level, and the entries of eight messages
+    // fill well under a page), few enough that a step stays short.
     Stmt merge = Prepare("INSERT INTO messages_fts(messages_fts, rank) VALUES ('merge', ?)");
     merge.Bind(std::max<int64_t>(kMinMergePages, (upto - from) / 8));
     if (merge.Step() != SQLITE_DONE) return merge.Error("index merge");
