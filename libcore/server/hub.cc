@@ -144,12 +144,25 @@ void Hub::OnPong(ConnId id) {
 
 void Hub::OnClose(ConnId id) {
   Impl& h = *impl_;
-  auto it = h.conns.find(id);
-  if (it == h.conns.end()) return;
-  Impl::Conn& c = it->second;
-  if (c.authed()) h.SessionEnded(c);
-  h.LeaveStreams(id);
-  h.conns.erase(it);
+  Impl::Conn* c = h.Find(id);
+  if (!c) return;
+  if (c->held && !c->held->frames.empty() && !c->closing) {
+    // Requests the client sent before it closed, behind one still in storage: handled
+    // when that is done (ReleaseHeld), then the connection is forgotten.
+    c->closing = true;
+    c->gone = true;
+    return;
+  }
+  h.Forget(id);
+}
+
+void Hub::Impl::Forget(ConnId id) {
+  auto it = conns.find(id);
+  if (it == conns.end()) return;
+  Conn& c = it->second;
+  if (c.authed()) SessionEnded(c);
+  LeaveStreams(id);
+  conns.erase(it);
 }
 
 void Hub::OnTick() {
@@ -252,7 +265,7 @@ void Hub::Impl::Receive(Conn& c, protocol::Decoded d, bool binary) {
   // again, a refusal) was answered and applied already.
   Op op = d.request.op;
   if ((op == Op::kRoomCreate || op == Op::kRoomJoin || op == Op::kRoomLeave) && wrote &&
-      !c.closing) {
+      (!c.closing || c.gone)) {
     HoldUntilStored(c);
   }
 }
@@ -320,7 +333,11 @@ void Hub::Impl::HoldUntilStored(Conn& c) {
   Hold(c);
   ConnId id = c.id;
   if (!AfterQueuedWrites([this, id] { ReleaseHeld(id); })) {
-    c.held->waiting = false;  // the request itself was refused as overloaded
+    // The request itself was refused as overloaded: nothing to wait for. Frames already
+    // held (this is ReleaseHeld's loop) are handled next; with none, later frames must not
+    // be held behind a wait that never ends.
+    c.held->waiting = false;
+    if (c.held->frames.empty()) c.held.reset();
   }
 }
 
@@ -334,7 +351,7 @@ void Hub::Impl::ReleaseHeld(ConnId id) {
   if (!c || !c->held) return;
   c->held->waiting = false;
   // Receive may start another wait (a second room.join): the rest stays held behind it.
-  while (c->held && !c->held->waiting && !c->held->frames.empty() && !c->closing) {
+  while (c->held && !c->held->waiting && !c->held->frames.empty() && (!c->closing || c->gone)) {
     auto [binary, frame] = std::move(c->held->frames.front());
     c->held->frames.pop_front();
     c->held->bytes -= frame.size();
@@ -343,7 +360,11 @@ void Hub::Impl::ReleaseHeld(ConnId id) {
                    : protocol::DecodeRequest(frame, opt.codec),
             binary);
   }
-  if (c->held && (c->closing || (!c->held->waiting && c->held->frames.empty()))) c->held.reset();
+  if (c->held && (c->closing || (!c->held->waiting && c->held->frames.empty()))) {
+    if (c->gone && c->held->waiting) return;  // more frames wait behind another write
+    c->held.reset();
+  }
+  if (c->gone) Forget(id);
 }
 
 void Hub::Impl::Send(Conn& c, const FramePtr& frame, const char* type) {

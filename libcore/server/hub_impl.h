@@ -63,6 +63,10 @@ struct Hub::Impl {
     int64_t last_ping_ms = 0;
     std::optional<int64_t> expires_ms;  // token expiry
     bool closing = false;
+    // The transport closed it while frames waited behind a room.create, join or leave
+    // (Held): they are still handled (a msg.send sent just before the client hung up is
+    // stored), their answers go nowhere, and the connection is forgotten after (Forget).
+    bool gone = false;
     std::unordered_map<std::string, CatchUp> catching_up;
     // file.get streams in progress, sent as the socket drains.
     struct Download {
@@ -183,6 +187,8 @@ struct Hub::Impl {
   // Holds the connection's next frames until ReleaseHeld (which handles them).
   void Hold(Conn& c);
   void ReleaseHeld(ConnId id);
+  // Ends the connection's session and drops it (the transport has closed it).
+  void Forget(ConnId id);
   Conn* Find(ConnId id);
   void Send(Conn& c, const FramePtr& frame, const char* type);
   void SendRaw(Conn& c, std::string payload, const char* type);

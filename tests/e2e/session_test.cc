@@ -191,12 +191,13 @@ TEST(Session, Rs256AndEs256PublicKeys) {
     auto c = Connect(server->ws_url());
     ASSERT_TRUE(c);
     Json w = c->Request({{"type", "auth"}, {"token", *token}});
-    EXPECT_EQ("welcome", w["type"]) << w.dump();
+    EXPECT_EQ("welcome", w["type"]) << w.dump() << "\n" << *token << "\n" << server->log();
     // An HS256 token signed with the public key as secret (algorithm confusion) is refused.
     std::string forged = auth::SignHs256(kp.public_pem, claims.dump());
     auto d = Connect(server->ws_url());
     ASSERT_TRUE(d);
-    EXPECT_EQ("unauthenticated", d->Request({{"type", "auth"}, {"token", forged}})["code"]);
+    Json r = d->Request({{"type", "auth"}, {"token", forged}});
+    EXPECT_EQ("unauthenticated", r["code"]) << r.dump() << "\n" << server->log();
   }
 }
 

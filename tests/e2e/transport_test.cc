@@ -100,7 +100,7 @@ TEST_F(Transport, FramesWrittenTogetherAreAllReadInOrder) {
     last_seq = j["seq"];
     ++next;
   }
-  Json h = HistoryOfBurst(200);
+  Json h = HistoryOfBurst(kMessages);
   ASSERT_EQ(static_cast<size_t>(kMessages), h["messages"].size());
   for (int i = 1; i <= kMessages; ++i) {
     EXPECT_EQ(TextOf(i), h["messages"][i - 1]["text"].get<std::string>()) << "message " << i;
@@ -119,7 +119,8 @@ TEST_F(Transport, FramesSentJustBeforeTheClientClosesAreNotLost) {
   ASSERT_EQ(0, shutdown(alice_.fd(), SHUT_WR));
 
   Json h = HistoryOfBurst(kMessages);
-  ASSERT_EQ(static_cast<size_t>(kMessages), h["messages"].size());
+  ASSERT_EQ(static_cast<size_t>(kMessages), h["messages"].size()) << h.dump().substr(0, 400) << "\n"
+                                                                  << server_->log();
   for (int i = 1; i <= kMessages; ++i) {
     EXPECT_EQ("last words " + std::to_string(i), h["messages"][i - 1]["text"]);
   }
@@ -129,6 +130,46 @@ TEST_F(Transport, FramesSentJustBeforeTheClientClosesAreNotLost) {
   while (alice_.ReadFrame(&op, &payload, 5000)) {
   }
   EXPECT_EQ(0, server_->Stop(SIGTERM));
+}
+
+// Requests that wait behind a room.join still in storage when the client hangs up are
+// handled all the same: everything comes in one write with the end of the stream, so the
+// server sees the close while the join (and then a room.create) is being stored.
+TEST_F(Transport, RequestsWaitingBehindAJoinWhenTheClientClosesAreHandled) {
+  ASSERT_EQ("ok", bob_->Request({{"type", "room.create"}, {"room", "burst"}})["type"]);
+  auto req = [](Json j) { return RawWs::Frame(0x1, j.dump()); };
+  std::string burst = req({{"type", "auth"}, {"user", "alice"}});
+  burst += req({{"type", "room.join"}, {"id", "join"}, {"room", "burst"}});
+  for (int i = 1; i <= 10; ++i) burst += SendFrame(i, "burst", "before " + std::to_string(i));
+  burst += req({{"type", "room.create"}, {"id", "create"}, {"room", "second"}});
+  for (int i = 1; i <= 5; ++i) burst += SendFrame(i, "second", "second " + std::to_string(i));
+  for (int i = 11; i <= 20; ++i) burst += SendFrame(i, "burst", "after " + std::to_string(i));
+  ASSERT_TRUE(alice_.SendBytes(burst));
+  ASSERT_EQ(0, shutdown(alice_.fd(), SHUT_WR));
+
+  Json h = HistoryOfBurst(20);
+  ASSERT_EQ(20u, h["messages"].size()) << h.dump().substr(0, 400);
+  for (int i = 1; i <= 20; ++i) {
+    EXPECT_EQ((i <= 10 ? "before " : "after ") + std::to_string(i), h["messages"][i - 1]["text"]);
+    EXPECT_EQ("alice", h["messages"][i - 1]["from"]);
+  }
+  ASSERT_EQ("ok", bob_->Request({{"type", "room.join"}, {"room", "second"}})["type"]);
+  Json s = bob_->Request({{"type", "history"}, {"conv", "#second"}, {"limit", 200}});
+  ASSERT_EQ(5u, s["messages"].size()) << s.dump().substr(0, 400);
+  EXPECT_EQ("second 5", s["messages"][4]["text"]);
+  // alice's connection is let go, and her session with it.
+  int op;
+  std::string payload;
+  while (alice_.ReadFrame(&op, &payload, 5000)) {
+  }
+  Json health;
+  for (int i = 0; i < 250; ++i) {
+    health = Json::parse(HttpRequest(server_->http_url(), "GET", "/health").body, nullptr, false);
+    if (health.value("connections", -1) == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(1, health.value("connections", -1)) << health.dump();  // bob's
+  EXPECT_EQ(1, health.value("users_online", -1)) << health.dump();
 }
 
 // A client may pipeline: a request after room.create, room.join or room.leave is handled
