@@ -271,7 +271,13 @@ int Serve(Options o) {
   smartlink::storage::SqliteOptions sqlite;
   sqlite.synchronous = o.sync;
   std::string db_path = o.data + "/smartlink.db";
-  auto writer = smartlink::storage::OpenSqlite(db_path, sqlite);
+  // The writer's WAL checkpoints run on a thread of their own: none inside a commit that
+  // senders wait for (docs/design.md).
+  smartlink::storage::CheckpointStats checkpoints;
+  smartlink::storage::SqliteOptions sqlite_writer = sqlite;
+  sqlite_writer.checkpoint_in_background = true;
+  sqlite_writer.checkpoint_stats = &checkpoints;
+  auto writer = smartlink::storage::OpenSqlite(db_path, sqlite_writer);
   if (!writer.ok()) return Fail(writer.status().message());
   auto reader = smartlink::storage::OpenSqlite(db_path, sqlite);
   if (!reader.ok()) return Fail(reader.status().message());
@@ -295,6 +301,7 @@ int Serve(Options o) {
   hub_opt.idle_timeout_ms = *idle_timeout;
   hub_opt.max_frame_bytes = net.max_frame_bytes;
   hub_opt.data_dir = o.data;
+  hub_opt.checkpoint_stats = &checkpoints;
   hub_opt.max_file_bytes = *max_file;
   hub_opt.file_types = SplitList(o.file_types);
   hub_opt.file_ttl_ms = *file_ttl;

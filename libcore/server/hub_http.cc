@@ -215,6 +215,16 @@ std::string Hub::Impl::MetricsText() const {
   counter("smartlink_storage_failed_index_steps_total",
           "Full-text index transactions that failed (retried after the next commit).",
           static_cast<double>(st.failed_index_steps));
+  if (const storage::CheckpointStats* ck = opt.checkpoint_stats) {
+    counter("smartlink_storage_checkpoints_total",
+            "WAL checkpoints run by the checkpoint thread, outside any commit.",
+            static_cast<double>(ck->background));
+    counter("smartlink_storage_checkpoints_in_commit_total",
+            "WAL checkpoints run inside a commit because the checkpoint thread fell behind.",
+            static_cast<double>(ck->in_commit));
+    counter("smartlink_storage_failed_checkpoints_total", "WAL checkpoints that failed.",
+            static_cast<double>(ck->failed));
+  }
   o << "# HELP smartlink_storage_commit_seconds Commit latency.\n"
        "# TYPE smartlink_storage_commit_seconds histogram\n";
   uint64_t cumulative = 0;

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <iterator>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "smartlink/storage/store.h"
 #include "sqlite_internal.h"
@@ -174,11 +177,96 @@ constexpr const char* kMessageColumns =
     "conv, seq, msg_id, sender, text, ts, temp_id, reply_to, file_id, file_name, file_mime, "
     "file_size, edited_ts, deleted";
 
+// Checkpoints a database's WAL on its own thread and connection when the writer's commit
+// hook (SqliteStore::OnWal) asks. A PASSIVE checkpoint copies committed pages into the
+// database file and syncs it while the writer goes on appending to the WAL; the writer
+// starts the WAL over at its next transaction once everything in it has been copied.
+class Checkpointer {
+ public:
+  static Result<std::unique_ptr<Checkpointer>> Start(const std::string& path,
+                                                     const SqliteOptions& opts) {
+    sqlite3* db = nullptr;
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      Status s = SqlError(db, rc, "open " + path + " to checkpoint");
+      sqlite3_close_v2(db);
+      return s;
+    }
+    sqlite3_busy_timeout(db, opts.busy_timeout_ms);
+    // The checkpoint syncs the database file before the WAL can be started over: with
+    // synchronous=off it would not, and a crash could lose what the WAL held.
+    std::string sync = "PRAGMA synchronous=" + opts.synchronous + ";";
+    rc = sqlite3_exec(db, sync.c_str(), nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      Status s = SqlError(db, rc, "set up the checkpoint connection");
+      sqlite3_close_v2(db);
+      return s;
+    }
+    return std::unique_ptr<Checkpointer>(new Checkpointer(db, opts.checkpoint_stats));
+  }
+
+  ~Checkpointer() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+    sqlite3_close_v2(db_);
+  }
+
+  // Asks for a checkpoint (the thread runs one when it is free). Cheap: called at commits.
+  void Kick() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (kicked_) return;
+      kicked_ = true;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  Checkpointer(sqlite3* db, CheckpointStats* stats)
+      : db_(db), stats_(stats), thread_([this] { Run(); }) {}
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return kicked_ || stop_; });
+      if (stop_) return;
+      kicked_ = false;
+      lock.unlock();
+      int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      if (stats_) {
+        if (rc == SQLITE_OK) {
+          stats_->background.fetch_add(1, std::memory_order_relaxed);
+        } else if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+          stats_->failed.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  sqlite3* db_;
+  CheckpointStats* stats_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool kicked_ = false;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the rest is set up
+};
+
 class SqliteStore final : public Store, private SqlConn {
  public:
   explicit SqliteStore(sqlite3* db) : SqlConn(db) {}
+  ~SqliteStore() override {
+    if (checkpointer_) sqlite3_wal_hook(db_, nullptr, nullptr);
+  }
 
-  Status Init(const SqliteOptions& opts, bool memory) {
+  Status Init(const std::string& path, const SqliteOptions& opts) {
+    bool memory = path == ":memory:";
     sqlite3_busy_timeout(db_, opts.busy_timeout_ms);
     sqlite3_extended_result_codes(db_, 1);
     if (!memory) {
@@ -192,7 +280,18 @@ class SqliteStore final : public Store, private SqlConn {
     if (Status s = ExecScript("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"); !s.ok()) {
       return s;
     }
-    return Migrate();
+    if (Status s = Migrate(); !s.ok()) return s;
+    if (opts.checkpoint_in_background && !memory) {
+      if (opts.checkpoint_pages < 1) return Status::BadRequest("checkpoint_pages must be positive");
+      auto c = Checkpointer::Start(path, opts);
+      if (!c.ok()) return c.status();
+      checkpointer_ = std::move(*c);
+      checkpoint_pages_ = opts.checkpoint_pages;
+      checkpoint_stats_ = opts.checkpoint_stats;
+      // Replaces SQLite's own hook (wal_autocheckpoint), which checkpoints in the commit.
+      sqlite3_wal_hook(db_, &SqliteStore::OnWal, this);
+    }
+    return Status::Ok();
   }
 
   Status Begin() override { return ExecScript("BEGIN IMMEDIATE"); }
@@ -545,6 +644,26 @@ class SqliteStore final : public Store, private SqlConn {
   }
 
  private:
+  // Runs after each commit on the writer's connection with the pages now in the WAL.
+  static int OnWal(void* arg, sqlite3* db, const char*, int pages) {
+    auto* self = static_cast<SqliteStore*>(arg);
+    if (pages >= 8 * self->checkpoint_pages_) {
+      // The thread has fallen behind (or a long read holds the WAL): do what SQLite would.
+      // Whatever this returns, the commit stands; an error here must not report it failed.
+      int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      if (self->checkpoint_stats_ && rc == SQLITE_OK) {
+        self->checkpoint_stats_->in_commit.fetch_add(1, std::memory_order_relaxed);
+      }
+    } else if (pages >= self->checkpoint_pages_) {
+      self->checkpointer_->Kick();
+    }
+    return SQLITE_OK;
+  }
+
+  std::unique_ptr<Checkpointer> checkpointer_;
+  int checkpoint_pages_ = 0;
+  CheckpointStats* checkpoint_stats_ = nullptr;
+
   Status Migrate() {
     int64_t version = 0;
     {
@@ -659,7 +778,7 @@ Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path, const SqliteO
     return s;
   }
   auto store = std::make_unique<SqliteStore>(db);
-  if (Status s = store->Init(opts, path == ":memory:"); !s.ok()) return s;
+  if (Status s = store->Init(path, opts); !s.ok()) return s;
   return std::unique_ptr<Store>(std::move(store));
 }
 

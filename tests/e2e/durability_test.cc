@@ -7,10 +7,12 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <random>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "e2e/server_process.h"
@@ -175,6 +177,41 @@ TEST(Durability, LockedDatabaseGivesUnavailableAndRecovers) {
   ASSERT_EQ(2u, h["messages"].size());
   EXPECT_EQ("one", h["messages"][0]["text"]);
   EXPECT_EQ("three", h["messages"][1]["text"]);
+}
+
+// More than 1,000 pages of messages: the WAL is checkpointed by slserver's checkpoint
+// thread, never inside a commit, and everything is there after a restart.
+TEST(Durability, WalIsCheckpointedOutsideCommits) {
+  auto server = ServerProcess::Start({"--rate", "0"});
+  ASSERT_TRUE(server);
+  EXPECT_EQ(0, Metric(*server, "smartlink_storage_checkpoints_in_commit_total"));
+  const int kMessages = 1200;  // about 1,200 pages of 4 KiB: past the 1,000-page mark
+  {
+    auto alice = Login(*server, "alice");
+    ASSERT_TRUE(alice);
+    ASSERT_EQ("ok", alice->Request({{"type", "room.create"}, {"room", "r"}})["type"]);
+    for (int i = 1; i <= kMessages; ++i) {
+      std::string text(3900, static_cast<char>('a' + i % 26));
+      Json r = alice->Request({{"type", "msg.send"}, {"to", "#r"}, {"text", text}});
+      ASSERT_EQ("ok", r["type"]) << r.dump();
+    }
+  }
+  double done = 0;
+  for (int i = 0; i < 250 && done < 1; ++i) {
+    done = Metric(*server, "smartlink_storage_checkpoints_total");
+    if (done < 1) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(done, 1);
+  EXPECT_EQ(0, Metric(*server, "smartlink_storage_checkpoints_in_commit_total"));
+  EXPECT_EQ(0, Metric(*server, "smartlink_storage_failed_checkpoints_total"));
+  ASSERT_EQ(0, server->Stop(SIGTERM));
+  ASSERT_TRUE(server->Restart());
+  EXPECT_EQ("ok", IntegrityCheck(server->data_dir() + "/smartlink.db"));
+  auto alice = Login(*server, "alice");
+  ASSERT_TRUE(alice);
+  Json h = alice->Request({{"type", "history"}, {"conv", "#r"}, {"limit", 1}});
+  ASSERT_EQ(1u, h["messages"].size()) << h.dump().substr(0, 300);
+  EXPECT_EQ(kMessages, h["messages"][0]["seq"]);
 }
 
 int64_t FileSize(const std::string& path) {

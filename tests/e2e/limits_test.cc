@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <map>
-#include <sstream>
 #include <thread>
 
 #include "e2e/raw_ws.h"
@@ -16,15 +15,6 @@ namespace smartlink::testing {
 namespace {
 
 using Json = nlohmann::json;
-
-double Metric(const ServerProcess& server, const std::string& name) {
-  std::istringstream in(HttpRequest(server.http_url(), "GET", "/metrics").body);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
-  }
-  return 0;
-}
 
 // Opens `slow` with a small receive buffer as user "slow" and sends `join` (a room.join of
 // "flood"), then waits until `member` sees `members` members there: the join is applied

@@ -158,6 +158,15 @@ std::string ServerProcess::http_url() const {
   return "http://" + url_.substr(5);
 }
 
+double Metric(const ServerProcess& server, const std::string& name) {
+  std::istringstream in(HttpRequest(server.http_url(), "GET", "/metrics").body);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  return -1;
+}
+
 std::string LiveServerLogTails() {
   std::lock_guard<std::mutex> lock(live_mu);
   std::string out;

@@ -81,6 +81,9 @@ HttpResult HttpRequest(const std::string& base_url, const std::string& method,
                        const std::string& path, const std::string& body = "",
                        const std::vector<std::string>& headers = {});
 
+// One value from the server's /metrics (`name` with its labels); -1 when it is not there.
+double Metric(const ServerProcess& server, const std::string& name);
+
 // The last few KiB of the log of every slserver running now, each under a heading (for the
 // watchdog in watchdog.cc). Thread-safe.
 std::string LiveServerLogTails();

@@ -9,6 +9,7 @@
 
 #include "smartlink/protocol/codec.h"
 #include "smartlink/server/transport.h"
+#include "smartlink/storage/store.h"
 #include "smartlink/util/clock.h"
 
 namespace smartlink::auth {
@@ -63,6 +64,9 @@ struct HubOptions {
   // HTTP and handshakes.
   std::vector<std::string> allowed_origins;  // empty: any origin
   std::string admin_key;                     // for the application's backend; empty: none
+
+  // The SQLite writer's checkpoint counters, shown in /metrics (null: not shown).
+  const storage::CheckpointStats* checkpoint_stats = nullptr;
 };
 
 // Log sink: level ("info", "warn", "error", "debug") and a line.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -229,11 +230,26 @@ class Store {
   virtual Status IntegrityCheck() = 0;
 };
 
+// What the checkpoint thread of a SQLite writer did (SqliteOptions::checkpoint_in_background).
+struct CheckpointStats {
+  std::atomic<uint64_t> background{0};  // checkpoints run by the thread
+  std::atomic<uint64_t> in_commit{0};   // run inside a commit: the thread had fallen behind
+  std::atomic<uint64_t> failed{0};      // errors other than "busy"
+};
+
 struct SqliteOptions {
   // "full": fsync at every commit (acknowledged messages survive power loss);
   // "normal": survive a crash of the process but maybe not of the machine; "off": tests only.
   std::string synchronous = "full";
   int busy_timeout_ms = 2000;
+  // For the connection that writes: checkpoint the WAL on a thread of its own, with a
+  // connection of its own, instead of inside the commit that took the WAL past
+  // `checkpoint_pages` (SQLite's way): copying the WAL into the database and its fsync then
+  // delay no commit. If the WAL still grows to 8 times that, a commit checkpoints as
+  // SQLite would, so it stays bounded. Ignored for ":memory:".
+  bool checkpoint_in_background = false;
+  int checkpoint_pages = 1000;                  // SQLite's default wal_autocheckpoint
+  CheckpointStats* checkpoint_stats = nullptr;  // optional; must outlive the store
 };
 
 // Opens (creating if needed) the SQLite database at `path` and applies schema migrations.
