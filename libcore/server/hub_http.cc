@@ -220,7 +220,7 @@ std::string Hub::Impl::MetricsText() const {
             "WAL checkpoints run by the checkpoint thread, outside any commit.",
             static_cast<double>(ck->background));
     counter("smartlink_storage_checkpoints_in_commit_total",
-            "WAL checkpoints run inside a commit because the checkpoint thread fell behind.",
+            "WAL checkpoints run inside a commit (what is left, so that the WAL starts over).",
             static_cast<double>(ck->in_commit));
     counter("smartlink_storage_failed_checkpoints_total", "WAL checkpoints that failed.",
             static_cast<double>(ck->failed));

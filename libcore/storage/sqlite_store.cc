@@ -1,6 +1,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <condition_variable>
 #include <iterator>
@@ -216,14 +217,27 @@ class Checkpointer {
     sqlite3_close_v2(db_);
   }
 
-  // Asks for a checkpoint (the thread runs one when it is free). Cheap: called at commits.
-  void Kick() {
+  // Asks for a checkpoint of WAL generation `generation` (SqliteStore counts the times the
+  // WAL started over); the thread runs one when it is free. Cheap: called at commits.
+  void Kick(uint32_t generation) {
     {
       std::lock_guard<std::mutex> lock(mu_);
+      generation_ = generation;
       if (kicked_) return;
       kicked_ = true;
+      running_.store(true, std::memory_order_relaxed);
     }
     cv_.notify_one();
+  }
+
+  // Whether a checkpoint is asked for or running.
+  bool running() const { return running_.load(std::memory_order_relaxed); }
+
+  // Frames of the WAL the last checkpoint has copied into the database, if it was of WAL
+  // generation `generation` (0 otherwise: the WAL has started over since).
+  int Backfilled(uint32_t generation) const {
+    uint64_t p = progress_.load(std::memory_order_acquire);
+    return static_cast<uint32_t>(p >> 32) == generation ? static_cast<int>(p & 0xffffffffu) : 0;
   }
 
  private:
@@ -236,8 +250,15 @@ class Checkpointer {
       cv_.wait(lock, [this] { return kicked_ || stop_; });
       if (stop_) return;
       kicked_ = false;
+      uint32_t generation = generation_;
       lock.unlock();
-      int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      int log = 0;
+      int copied = 0;
+      int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+      if (rc == SQLITE_OK && copied > 0) {
+        progress_.store((uint64_t{generation} << 32) | static_cast<uint32_t>(copied),
+                        std::memory_order_release);
+      }
       if (stats_) {
         if (rc == SQLITE_OK) {
           stats_->background.fetch_add(1, std::memory_order_relaxed);
@@ -246,6 +267,7 @@ class Checkpointer {
         }
       }
       lock.lock();
+      if (!kicked_) running_.store(false, std::memory_order_relaxed);
     }
   }
 
@@ -255,7 +277,10 @@ class Checkpointer {
   std::condition_variable cv_;
   bool kicked_ = false;
   bool stop_ = false;
-  std::thread thread_;  // last: starts once the rest is set up
+  uint32_t generation_ = 0;
+  std::atomic<bool> running_{false};
+  std::atomic<uint64_t> progress_{0};  // generation << 32 | frames copied
+  std::thread thread_;                 // last: starts once the rest is set up
 };
 
 class SqliteStore final : public Store, private SqlConn {
@@ -644,24 +669,37 @@ class SqliteStore final : public Store, private SqlConn {
   }
 
  private:
-  // Runs after each commit on the writer's connection with the pages now in the WAL.
+  // Runs after each commit on the writer's connection with the number of frames now in the
+  // WAL. The WAL starts over (at the writer's next transaction) only once every frame in it
+  // has been copied into the database; under a steady stream of commits the thread's
+  // checkpoints never quite catch up, so the WAL would only grow. Once it is 4 times the
+  // threshold long, the first commit that finds the thread idle and fewer than 1/16 of the
+  // threshold left to copy copies those itself, which lets the WAL start over: a short
+  // checkpoint in a commit every few thousand pages instead of a full one every
+  // `checkpoint_pages`. At 8 times, a commit checkpoints whatever is left, as SQLite would.
   static int OnWal(void* arg, sqlite3* db, const char*, int pages) {
     auto* self = static_cast<SqliteStore*>(arg);
-    if (pages >= 8 * self->checkpoint_pages_) {
-      // The thread has fallen behind (or a long read holds the WAL): do what SQLite would.
+    const int t = self->checkpoint_pages_;
+    if (pages < self->wal_pages_) self->wal_generation_++;  // the WAL started over
+    self->wal_pages_ = pages;
+    int pending = pages - self->checkpointer_->Backfilled(self->wal_generation_);
+    bool idle = !self->checkpointer_->running();
+    if (pages >= 8 * t || (pages >= 4 * t && idle && pending <= std::max(1, t / 16))) {
       // Whatever this returns, the commit stands; an error here must not report it failed.
       int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
       if (self->checkpoint_stats_ && rc == SQLITE_OK) {
         self->checkpoint_stats_->in_commit.fetch_add(1, std::memory_order_relaxed);
       }
-    } else if (pages >= self->checkpoint_pages_) {
-      self->checkpointer_->Kick();
+    } else if (pending >= t && idle) {
+      self->checkpointer_->Kick(self->wal_generation_);
     }
     return SQLITE_OK;
   }
 
   std::unique_ptr<Checkpointer> checkpointer_;
   int checkpoint_pages_ = 0;
+  int wal_pages_ = 0;            // frames in the WAL at the last commit
+  uint32_t wal_generation_ = 0;  // times the WAL has started over
   CheckpointStats* checkpoint_stats_ = nullptr;
 
   Status Migrate() {

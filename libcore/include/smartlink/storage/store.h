@@ -233,7 +233,7 @@ class Store {
 // What the checkpoint thread of a SQLite writer did (SqliteOptions::checkpoint_in_background).
 struct CheckpointStats {
   std::atomic<uint64_t> background{0};  // checkpoints run by the thread
-  std::atomic<uint64_t> in_commit{0};   // run inside a commit: the thread had fallen behind
+  std::atomic<uint64_t> in_commit{0};   // run inside a commit, so that the WAL starts over
   std::atomic<uint64_t> failed{0};      // errors other than "busy"
 };
 
@@ -243,10 +243,13 @@ struct SqliteOptions {
   std::string synchronous = "full";
   int busy_timeout_ms = 2000;
   // For the connection that writes: checkpoint the WAL on a thread of its own, with a
-  // connection of its own, instead of inside the commit that took the WAL past
-  // `checkpoint_pages` (SQLite's way): copying the WAL into the database and its fsync then
-  // delay no commit. If the WAL still grows to 8 times that, a commit checkpoints as
-  // SQLite would, so it stays bounded. Ignored for ":memory:".
+  // connection of its own, whenever `checkpoint_pages` more pages wait to be copied, instead
+  // of inside the commit that took the WAL past that (SQLite's way): copying the WAL into
+  // the database and its fsync then delay no commit. The WAL starts over only once all of
+  // it is copied, which a thread racing a stream of commits seldom sees: once the WAL is 4
+  // times the threshold, a commit that finds little left to copy copies it (a short
+  // checkpoint), and at 8 times one copies whatever is left, as SQLite would. Ignored for
+  // ":memory:".
   bool checkpoint_in_background = false;
   int checkpoint_pages = 1000;                  // SQLite's default wal_autocheckpoint
   CheckpointStats* checkpoint_stats = nullptr;  // optional; must outlive the store
