@@ -150,6 +150,8 @@ std::string Hub::Impl::MetricsText() const {
   gauge("smartlink_sessions", "Authenticated sessions.", static_cast<double>(sessions));
   gauge("smartlink_users_online", "Users with at least one session.",
         static_cast<double>(state.online_users()));
+  gauge("smartlink_users_known", "Users whose presence is kept: online, or in a conversation.",
+        static_cast<double>(state.known_users()));
   gauge("smartlink_rooms", "Rooms.", static_cast<double>(state.rooms().size()));
   counter("smartlink_connections_total", "Connections accepted.",
           static_cast<double>(metrics.connections_total));

@@ -202,6 +202,7 @@ void Hub::Impl::SessionEnded(Conn& c) {
   u.status = "offline";
   u.last_seen = clock.NowMs();
   PresenceChanged(c.user, c.id);
+  state.ForgetIfIdle(c.user);
 }
 
 }  // namespace smartlink::server

@@ -86,7 +86,10 @@ void ChatState::RemoveMember(const ConvId& conv, const std::string& user) {
   auto it = convs_of_.find(user);
   if (it != convs_of_.end()) {
     it->second.erase(conv.str());
-    if (it->second.empty()) convs_of_.erase(it);
+    if (it->second.empty()) {
+      convs_of_.erase(it);
+      ForgetIfIdle(user);
+    }
   }
 }
 
@@ -186,6 +189,12 @@ bool ChatState::RemoveSession(const std::string& user, ConnId conn) {
     return true;
   }
   return false;
+}
+
+void ChatState::ForgetIfIdle(const std::string& user) {
+  auto it = users_.find(user);
+  if (it == users_.end() || !it->second.sessions.empty()) return;
+  if (convs_of_.count(user) == 0) users_.erase(it);
 }
 
 const std::vector<ConnId>& ChatState::SessionsOf(std::string_view user) const {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <string>
+#include <thread>
 
 #include "e2e/server_process.h"
 
@@ -84,6 +86,36 @@ TEST_F(Signals, PresenceReachesRoomMatesButNotStrangers) {
   for (const Json& e : carol->Drain(300)) {
     EXPECT_NE("presence", e.value("type", "")) << e.dump();
   }
+}
+
+// A user who shares no conversation is forgotten when their last session ends: names that
+// come and go (open auth lets a client pick any) do not pile up in the server. A member of
+// a room is kept, with when they were last seen.
+TEST_F(Signals, UsersWithoutAConversationAreForgottenWhenTheyLeave) {
+  double base = Metric(*server_, "smartlink_users_known");
+  ASSERT_GE(base, 2);  // alice and bob, members of #lobby
+  for (int i = 0; i < 30; ++i) {
+    auto passer = Login(*server_, "passer" + std::to_string(i));
+    ASSERT_TRUE(passer);
+  }
+  {
+    auto member = Login(*server_, "member");
+    ASSERT_TRUE(member);
+    ASSERT_EQ("ok", member->Request({{"type", "room.create"}, {"room", "club"}})["type"]);
+  }
+  double known = -1;
+  for (int i = 0; i < 250; ++i) {
+    known = Metric(*server_, "smartlink_users_known");
+    if (known == base + 1 && Metric(*server_, "smartlink_sessions") == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(base + 1, known);
+  Json got = alice_->Request({{"type", "presence.get"}, {"users", {"passer0", "member"}}});
+  ASSERT_EQ(2u, got["presence"].size()) << got.dump();
+  EXPECT_EQ("offline", got["presence"][0]["status"]);
+  EXPECT_EQ(0, got["presence"][0]["last_seen"]);
+  EXPECT_EQ("offline", got["presence"][1]["status"]);
+  EXPECT_GT(got["presence"][1]["last_seen"].get<int64_t>(), 0);
 }
 
 TEST_F(Signals, PresenceGoesToDirectContactsToo) {

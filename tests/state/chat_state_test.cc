@@ -308,6 +308,29 @@ TEST(ChatState, GetUserCreatesOfflineUserAndFindUserDoesNot) {
   EXPECT_EQ(0u, s.online_users());
 }
 
+TEST(ChatState, ForgetIfIdleDropsOnlyUsersWithoutSessionOrConversation) {
+  ChatState s;
+  s.AddRoom(Record("lobby", "alice"));
+  s.AddSession("alice", 1);
+  s.AddSession("passer", 2);
+  s.AddSession("online", 3);
+  s.GetUser("alice").last_seen = 42;
+  EXPECT_EQ(3u, s.known_users());
+  s.RemoveSession("alice", 1);
+  s.RemoveSession("passer", 2);
+  for (const char* u : {"alice", "passer", "online", "never"}) s.ForgetIfIdle(u);
+  EXPECT_EQ(nullptr, s.FindUser("passer"));  // no session, no conversation
+  EXPECT_EQ(nullptr, s.FindUser("never"));
+  ASSERT_NE(nullptr, s.FindUser("alice"));  // a member of #lobby: last_seen kept
+  EXPECT_EQ(42, s.FindUser("alice")->last_seen);
+  ASSERT_NE(nullptr, s.FindUser("online"));  // still has a session
+  EXPECT_EQ(2u, s.known_users());
+  // Leaving the last conversation while offline forgets the user too.
+  s.RemoveMember(RoomConv("lobby"), "alice");
+  EXPECT_EQ(nullptr, s.FindUser("alice"));
+  EXPECT_EQ(1u, s.known_users());
+}
+
 TEST(ChatState, LoadRebuildsRoomsMembersAndPositions) {
   ChatState s;
   std::vector<storage::RoomRecord> rooms = {Record("lobby", "alice", "k1"),

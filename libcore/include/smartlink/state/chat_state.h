@@ -79,6 +79,10 @@ class ChatState {
   const std::vector<ConnId>& SessionsOf(std::string_view user) const;
   bool IsOnline(std::string_view user) const { return !SessionsOf(user).empty(); }
   size_t online_users() const { return online_users_; }
+  // Drops what is kept of a user with no session and no conversation (their presence and
+  // last_seen concern nobody), so that names that come and go do not pile up.
+  void ForgetIfIdle(const std::string& user);
+  size_t known_users() const { return users_.size(); }  // online, or were while in a conv
 
   // "alice@lobby" style summary for tests.
   std::string Describe() const;
