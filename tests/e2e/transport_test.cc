@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -170,6 +171,54 @@ TEST_F(Transport, RequestsWaitingBehindAJoinWhenTheClientClosesAreHandled) {
   }
   EXPECT_EQ(1, health.value("connections", -1)) << health.dump();  // bob's
   EXPECT_EQ(1, health.value("users_online", -1)) << health.dump();
+}
+
+// What waits behind a room.join is bounded: with the database locked by another process the
+// join stays in storage (until the busy timeout), and of 1,030 requests sent behind it the
+// first 1,024 wait while the rest are refused with rate_limited at once.
+TEST_F(Transport, AtMost1024RequestsWaitBehindAJoin) {
+  ASSERT_EQ("ok", bob_->Request({{"type", "room.create"}, {"room", "burst"}})["type"]);
+  ASSERT_TRUE(alice_.SendText(R"({"type":"auth","user":"alice","id":"auth"})"));
+  for (;;) {
+    int op;
+    std::string payload;
+    ASSERT_TRUE(alice_.ReadFrame(&op, &payload, 10000)) << "no welcome";
+    if (Json::parse(payload, nullptr, false).value("type", "") == "welcome") break;
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(SQLITE_OK, sqlite3_open((server_->data_dir() + "/smartlink.db").c_str(), &db));
+  sqlite3_busy_timeout(db, 5000);
+  ASSERT_EQ(SQLITE_OK, sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr));
+
+  const int kSent = 1030;
+  std::string burst = RawWs::Frame(0x1, R"({"type":"room.join","room":"burst","id":"join"})");
+  for (int i = 1; i <= kSent; ++i) burst += SendFrame(i, "burst", "m" + std::to_string(i));
+  ASSERT_TRUE(alice_.SendBytes(burst));
+  std::map<std::string, int> codes;  // error code (or reply type) -> count
+  std::vector<int> refused;
+  Json join;
+  int answered = 0;
+  while (answered < kSent || join.is_null()) {
+    int op;
+    std::string payload;
+    ASSERT_TRUE(alice_.ReadFrame(&op, &payload, 15000)) << answered << " answered";
+    Json j = Json::parse(payload, nullptr, false);
+    if (!j.contains("re")) continue;
+    if (j["re"] == "join") {
+      join = j;
+      continue;
+    }
+    ++answered;
+    std::string code = j.value("code", j.value("type", ""));
+    ++codes[code];
+    if (code == "rate_limited") refused.push_back(j["re"].get<int>());
+  }
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  EXPECT_EQ((std::vector<int>{1025, 1026, 1027, 1028, 1029, 1030}), refused);
+  EXPECT_EQ("unavailable", join.value("code", "")) << join.dump();
+  // The join failed, so the 1,024 that waited are refused as from a non-member.
+  EXPECT_EQ(1024, codes["forbidden"]) << Json(codes).dump();
 }
 
 // A client may pipeline: a request after room.create, room.join or room.leave is handled
