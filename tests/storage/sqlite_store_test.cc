@@ -1025,22 +1025,28 @@ int RunInChild(Fn child) {
   return WEXITSTATUS(status);
 }
 
-TEST(SqliteStoreCrash, CommittedMessagesSurviveExitWithoutClose) {
-  TempDir dir;
-  ASSERT_TRUE(dir.ok());
-  std::string path = dir.File("crash.db");
-  int rc = RunInChild([&] {
-    auto r = OpenSqlite(path, SqliteOptions{});  // synchronous=full, as slserver runs
+// In a child process: opens `path` with `opts` (synchronous=full unless they say otherwise,
+// as slserver runs), commits messages "m1".."m<commits>" to #lobby one per transaction and
+// exits without closing anything. Returns the child's exit status (0: all committed).
+int CommitInChildAndDie(const std::string& path, const SqliteOptions& opts, int commits) {
+  return RunInChild([&] {
+    auto r = OpenSqlite(path, opts);
     if (!r.ok()) return 2;
     Store* st = r.value().release();  // never closed
-    for (int i = 1; i <= 3; ++i) {
+    for (int i = 1; i <= commits; ++i) {
       if (!st->Begin().ok()) return 3;
       if (!st->AppendMessage(Msg("#lobby", "alice", "m" + std::to_string(i))).ok()) return 4;
       if (!st->Commit().ok()) return 5;
     }
     return 0;
   });
-  ASSERT_EQ(0, rc);
+}
+
+TEST(SqliteStoreCrash, CommittedMessagesSurviveExitWithoutClose) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir.File("crash.db");
+  ASSERT_EQ(0, CommitInChildAndDie(path, SqliteOptions{}, 3));
   auto st = Open(path);
   ASSERT_TRUE(st);
   Status ic = st->IntegrityCheck();
@@ -1058,21 +1064,10 @@ TEST(SqliteStoreCrash, CommittedMessagesSurviveExitWhileCheckpointingInBackgroun
   ASSERT_TRUE(dir.ok());
   std::string path = dir.File("crash.db");
   const int kCommits = 400;
-  int rc = RunInChild([&] {
-    SqliteOptions o;  // synchronous=full, as slserver runs
-    o.checkpoint_in_background = true;
-    o.checkpoint_pages = 16;
-    auto r = OpenSqlite(path, o);
-    if (!r.ok()) return 2;
-    Store* st = r.value().release();  // never closed
-    for (int i = 1; i <= kCommits; ++i) {
-      if (!st->Begin().ok()) return 3;
-      if (!st->AppendMessage(Msg("#lobby", "alice", "m" + std::to_string(i))).ok()) return 4;
-      if (!st->Commit().ok()) return 5;
-    }
-    return 0;
-  });
-  ASSERT_EQ(0, rc);
+  SqliteOptions o;
+  o.checkpoint_in_background = true;
+  o.checkpoint_pages = 16;
+  ASSERT_EQ(0, CommitInChildAndDie(path, o, kCommits));
   auto st = Open(path);
   ASSERT_TRUE(st);
   Status ic = st->IntegrityCheck();
