@@ -250,6 +250,8 @@ void Hub::Impl::Receive(Conn& c, protocol::Decoded d, bool binary) {
     return;
   }
   if (binary) c.prefers_binary = true;  // answer this client's file.get with binary frames
+  // The client has gone (Hub::OnClose): what it wanted to read can go to no one.
+  if (c.gone && (ReadsStorage(d.request.op) || d.request.op == Op::kSearch)) return;
   bool wrote = false;
   if (ReadsStorage(d.request.op) && c.last_write > storage.WritesAnswered()) {
     DispatchAfterWrites(c, d.request);  // its no-op write is not one reads need to wait for

@@ -307,7 +307,9 @@ class SqliteStore final : public Store, private SqlConn {
     }
     if (Status s = Migrate(); !s.ok()) return s;
     if (opts.checkpoint_in_background && !memory) {
-      if (opts.checkpoint_pages < 1) return Status::BadRequest("checkpoint_pages must be positive");
+      if (opts.checkpoint_pages < 1 || opts.checkpoint_pages > (1 << 20)) {
+        return Status::BadRequest("checkpoint_pages must be 1 to 1048576");
+      }
       auto c = Checkpointer::Start(path, opts);
       if (!c.ok()) return c.status();
       checkpointer_ = std::move(*c);
@@ -676,7 +678,11 @@ class SqliteStore final : public Store, private SqlConn {
   // threshold long, the first commit that finds the thread idle and fewer than 1/16 of the
   // threshold left to copy copies those itself, which lets the WAL start over: a short
   // checkpoint in a commit every few thousand pages instead of a full one every
-  // `checkpoint_pages`. At 8 times, a commit checkpoints whatever is left, as SQLite would.
+  // `checkpoint_pages`. At 8 times, a commit checkpoints whatever is left, as SQLite would
+  // (unless the thread is in the middle of one: then it finds the WAL busy and does nothing,
+  // and the WAL goes on growing only while the thread copies). A restart is seen when the
+  // WAL is shorter than at the last commit; one missed (a first transaction longer than
+  // the whole WAL was) only makes `pending` look smaller until the next.
   static int OnWal(void* arg, sqlite3* db, const char*, int pages) {
     auto* self = static_cast<SqliteStore*>(arg);
     const int t = self->checkpoint_pages_;

@@ -248,8 +248,8 @@ struct SqliteOptions {
   // the database and its fsync then delay no commit. The WAL starts over only once all of
   // it is copied, which a thread racing a stream of commits seldom sees: once the WAL is 4
   // times the threshold, a commit that finds little left to copy copies it (a short
-  // checkpoint), and at 8 times one copies whatever is left, as SQLite would. Ignored for
-  // ":memory:".
+  // checkpoint), and at 8 times one copies whatever is left (if the thread is not copying
+  // just then), as SQLite would. At most 1,048,576 pages. Ignored for ":memory:".
   bool checkpoint_in_background = false;
   int checkpoint_pages = 1000;                  // SQLite's default wal_autocheckpoint
   CheckpointStats* checkpoint_stats = nullptr;  // optional; must outlive the store
