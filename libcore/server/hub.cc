@@ -267,7 +267,7 @@ void Hub::Impl::Receive(Conn& c, protocol::Decoded d, bool binary) {
   // again, a refusal) was answered and applied already.
   Op op = d.request.op;
   if ((op == Op::kRoomCreate || op == Op::kRoomJoin || op == Op::kRoomLeave) && wrote &&
-      (!c.closing || c.gone)) {
+      c.handles_requests()) {
     HoldUntilStored(c);
   }
 }
@@ -353,7 +353,7 @@ void Hub::Impl::ReleaseHeld(ConnId id) {
   if (!c || !c->held) return;
   c->held->waiting = false;
   // Receive may start another wait (a second room.join): the rest stays held behind it.
-  while (c->held && !c->held->waiting && !c->held->frames.empty() && (!c->closing || c->gone)) {
+  while (c->held && !c->held->waiting && !c->held->frames.empty() && c->handles_requests()) {
     auto [binary, frame] = std::move(c->held->frames.front());
     c->held->frames.pop_front();
     c->held->bytes -= frame.size();

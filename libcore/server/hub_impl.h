@@ -98,6 +98,9 @@ struct Hub::Impl {
     // (StorageWorker::WritesQueued): reads wait until it is answered.
     uint64_t last_write = 0;
     bool authed() const { return !user.empty(); }
+    // Whether its requests are still handled: not being closed, or closed by the client
+    // with requests held (`gone`).
+    bool handles_requests() const { return !closing || gone; }
   };
 
   // An upload between file.begin and file.end. It belongs to the user, not the connection,

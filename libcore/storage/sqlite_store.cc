@@ -182,23 +182,30 @@ constexpr const char* kMessageColumns =
 // hook (SqliteStore::OnWal) asks. A PASSIVE checkpoint copies committed pages into the
 // database file and syncs it while the writer goes on appending to the WAL; the writer
 // starts the WAL over at its next transaction once everything in it has been copied.
+// Opens one connection (used by one thread at a time: no SQLite mutex).
+Result<sqlite3*> OpenConnection(const std::string& path, int flags) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = SqlError(db, rc, "open " + path);
+    sqlite3_close_v2(db);
+    return s;
+  }
+  return db;
+}
+
 class Checkpointer {
  public:
   static Result<std::unique_ptr<Checkpointer>> Start(const std::string& path,
                                                      const SqliteOptions& opts) {
-    sqlite3* db = nullptr;
-    int rc =
-        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) {
-      Status s = SqlError(db, rc, "open " + path + " to checkpoint");
-      sqlite3_close_v2(db);
-      return s;
-    }
+    auto opened = OpenConnection(path, SQLITE_OPEN_READWRITE);
+    if (!opened.ok()) return opened.status();
+    sqlite3* db = *opened;
     sqlite3_busy_timeout(db, opts.busy_timeout_ms);
     // The checkpoint syncs the database file before the WAL can be started over: with
     // synchronous=off it would not, and a crash could lose what the WAL held.
     std::string sync = "PRAGMA synchronous=" + opts.synchronous + ";";
-    rc = sqlite3_exec(db, sync.c_str(), nullptr, nullptr, nullptr);
+    int rc = sqlite3_exec(db, sync.c_str(), nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {
       Status s = SqlError(db, rc, "set up the checkpoint connection");
       sqlite3_close_v2(db);
@@ -813,15 +820,9 @@ class SqliteStore final : public Store, private SqlConn {
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path, const SqliteOptions& opts) {
-  sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
-  if (rc != SQLITE_OK) {
-    Status s = SqlError(db, rc, "open " + path);
-    sqlite3_close_v2(db);
-    return s;
-  }
-  auto store = std::make_unique<SqliteStore>(db);
+  auto db = OpenConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (!db.ok()) return db.status();
+  auto store = std::make_unique<SqliteStore>(*db);
   if (Status s = store->Init(path, opts); !s.ok()) return s;
   return std::unique_ptr<Store>(std::move(store));
 }
