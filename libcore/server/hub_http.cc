@@ -214,8 +214,11 @@ std::string Hub::Impl::MetricsText() const {
   counter("smartlink_storage_index_steps_total",
           "Transactions that added stored messages to the full-text index.",
           static_cast<double>(st.index_steps));
+  counter("smartlink_storage_index_merge_steps_total",
+          "Transactions that merged full-text index segments.",
+          static_cast<double>(st.merge_steps));
   counter("smartlink_storage_failed_index_steps_total",
-          "Full-text index transactions that failed (retried after the next commit).",
+          "Full-text index and merge transactions that failed (retried after the next commit).",
           static_cast<double>(st.failed_index_steps));
   if (const storage::CheckpointStats* ck = opt.checkpoint_stats) {
     counter("smartlink_storage_checkpoints_total",

@@ -171,8 +171,10 @@ INSERT INTO messages_fts(messages_fts, rank) VALUES ('automerge', 0);
 )sql",
 };
 
-// Pages of FTS5 segment merging each index step does at least (IndexMessages).
+// Pages of FTS5 segment merging each index step owes at least (IndexMessages), and the
+// most a connection owes: past it, FTS5's crisis merge takes over.
 constexpr int64_t kMinMergePages = 64;
+constexpr int64_t kMaxMergeOwed = 1 << 16;
 
 constexpr const char* kMessageColumns =
     "conv, seq, msg_id, sender, text, ts, temp_id, reply_to, file_id, file_name, file_mime, "
@@ -309,6 +311,7 @@ class SqliteStore final : public Store, private SqlConn {
       return Status::BadRequest("synchronous must be full, normal or off");
     }
     if (Status s = ExecScript("PRAGMA synchronous=" + sync + ";"); !s.ok()) return s;
+    full_sync_ = sync == "full" && !memory;
     if (Status s = ExecScript("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"); !s.ok()) {
       return s;
     }
@@ -328,10 +331,33 @@ class SqliteStore final : public Store, private SqlConn {
     return Status::Ok();
   }
 
-  Status Begin() override { return ExecScript("BEGIN IMMEDIATE"); }
-  Status Commit() override { return ExecScript("COMMIT"); }
+  Status Begin() override {
+    EndLazy();
+    if (lazy_) return Status::Unavailable("storage: cannot set synchronous=full again");
+    return ExecScript("BEGIN IMMEDIATE");
+  }
+  Status BeginLazy() override {
+    // synchronous=normal for one transaction (it cannot change inside one): in WAL mode its
+    // commit writes the WAL without an fsync, and the next full commit's fsync of the WAL
+    // takes these pages with its own. A checkpoint syncs the WAL before copying from it, so a
+    // crash loses at most this transaction, and SQLite documents WAL mode with
+    // synchronous=normal as safe from corruption.
+    if (full_sync_) {
+      if (Status s = ExecScript("PRAGMA synchronous=NORMAL"); !s.ok()) return s;
+      lazy_ = true;
+    }
+    Status s = ExecScript("BEGIN IMMEDIATE");
+    if (!s.ok()) EndLazy();
+    return s;
+  }
+  Status Commit() override {
+    Status s = ExecScript("COMMIT");
+    if (s.ok()) EndLazy();
+    return s;
+  }
   void Rollback() override {
     if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    EndLazy();
   }
 
   Status CreateRoom(const RoomRecord& r) override {
@@ -537,12 +563,11 @@ class SqliteStore final : public Store, private SqlConn {
         "WHERE id > ? AND id <= ?");
     add.Bind(from).Bind(upto);
     if (add.Step() != SQLITE_DONE) return add.Error("index messages");
-    // Merge work for what was just added (migration 4): enough pages that the segments keep
-    // up (each entry is rewritten about once per level, and the entries of eight messages
-    // fill well under a page), few enough that a step stays short.
-    Stmt merge = Prepare("INSERT INTO messages_fts(messages_fts, rank) VALUES ('merge', ?)");
-    merge.Bind(std::max<int64_t>(kMinMergePages, (upto - from) / 8));
-    if (merge.Step() != SQLITE_DONE) return merge.Error("index merge");
+    // Merge work for what was just added (migration 4), done by MergeIndex: enough pages
+    // that the segments keep up (each entry is rewritten about once per level, and the
+    // entries of eight messages fill well under a page).
+    merge_owed_ =
+        std::min(merge_owed_ + std::max(kMinMergePages, (upto - from) / 8), kMaxMergeOwed);
     Stmt mark = Prepare("UPDATE fts_progress SET indexed_upto = ?");
     mark.Bind(upto);
     if (mark.Step() != SQLITE_DONE) return mark.Error("index progress");
@@ -550,6 +575,18 @@ class SqliteStore final : public Store, private SqlConn {
     rest.Bind(upto);
     if (rest.Step() != SQLITE_ROW) return rest.Error("index backlog");
     return rest.Int(0) != 0;
+  }
+
+  Result<int64_t> MergeIndex(int64_t pages) override {
+    int64_t n = std::min(merge_owed_, std::max<int64_t>(pages, 1));
+    if (n <= 0) return int64_t{0};
+    Stmt merge = Prepare("INSERT INTO messages_fts(messages_fts, rank) VALUES ('merge', ?)");
+    merge.Bind(n);
+    if (merge.Step() != SQLITE_DONE) return merge.Error("index merge");
+    // Counted as done even if the transaction is rolled back after: the count only paces the
+    // work, and FTS5's crisis merge (16 segments on a level) stays the backstop.
+    merge_owed_ -= n;
+    return merge_owed_;
   }
 
   Result<std::vector<Message>> Search(std::string_view user, std::string_view query,
@@ -709,6 +746,19 @@ class SqliteStore final : public Store, private SqlConn {
     return SQLITE_OK;
   }
 
+  // Back to synchronous=full after a BeginLazy transaction (Commit, Rollback); outside a
+  // transaction that cannot fail short of running out of memory, and should it, Begin tries
+  // again and refuses to start a durable transaction without it.
+  void EndLazy() {
+    if (!lazy_) return;
+    if (sqlite3_exec(db_, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr) == SQLITE_OK) {
+      lazy_ = false;
+    }
+  }
+
+  int64_t merge_owed_ = 0;  // pages of index merging IndexMessages asked for (MergeIndex)
+  bool full_sync_ = false;  // opened with synchronous=full
+  bool lazy_ = false;       // synchronous lowered to normal for a BeginLazy transaction
   std::unique_ptr<Checkpointer> checkpointer_;
   int checkpoint_pages_ = 0;
   int wal_pages_ = 0;            // frames in the WAL at the last commit

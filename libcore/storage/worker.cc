@@ -81,9 +81,12 @@ void StorageWorker::CommitBatch(Batch& batch) {
   Deliver(std::make_shared<Batch>(std::move(batch)), txn);
 }
 
+// Index and merge steps are lazy transactions: one that is lost is done again (the index
+// mark moves with it), and their pages reach the disk with the next commit's fsync instead
+// of costing one of their own.
 void StorageWorker::IndexStep() {
   last_index_ = std::chrono::steady_clock::now();
-  Status txn = writer_->Begin();
+  Status txn = writer_->BeginLazy();
   Result<bool> more = txn.ok() ? writer_->IndexMessages(index_rows_) : Result<bool>(txn);
   if (more.ok()) txn = writer_->Commit();
   if (!more.ok() || !txn.ok()) {
@@ -94,6 +97,7 @@ void StorageWorker::IndexStep() {
     return;
   }
   stats_.index_steps++;
+  merge_pending_ = true;
   if (*more) {
     index_rows_ = std::min(index_rows_ * 2, kMaxIndexRows);
   } else {
@@ -102,8 +106,48 @@ void StorageWorker::IndexStep() {
   }
 }
 
+void StorageWorker::MergeStep() {
+  last_merge_ = std::chrono::steady_clock::now();
+  Status txn = writer_->BeginLazy();
+  Result<int64_t> owed =
+      txn.ok() ? writer_->MergeIndex(options_.merge_pages) : Result<int64_t>(txn);
+  if (owed.ok()) txn = writer_->Commit();
+  if (!owed.ok() || !txn.ok()) {
+    // Left for after the next index step.
+    writer_->Rollback();
+    merge_pending_ = false;
+    stats_.failed_index_steps++;
+    return;
+  }
+  stats_.merge_steps++;
+  merge_pending_ = *owed > 0;
+}
+
+std::chrono::steady_clock::time_point StorageWorker::NextBackgroundStep() const {
+  auto next = std::chrono::steady_clock::time_point::max();
+  if (index_pending_) next = last_index_ + std::chrono::microseconds(options_.index_interval_us);
+  if (merge_pending_) {
+    next = std::min(next, last_merge_ + std::chrono::microseconds(options_.merge_interval_us));
+  }
+  return next;
+}
+
+bool StorageWorker::BackgroundStep() {
+  auto now = std::chrono::steady_clock::now();
+  if (index_pending_ &&
+      now >= last_index_ + std::chrono::microseconds(options_.index_interval_us)) {
+    IndexStep();
+    return true;
+  }
+  if (merge_pending_ &&
+      now >= last_merge_ + std::chrono::microseconds(options_.merge_interval_us)) {
+    MergeStep();
+    return true;
+  }
+  return false;
+}
+
 void StorageWorker::WriterLoop() {
-  auto index_interval = std::chrono::microseconds(options_.index_interval_us);
   for (;;) {
     Batch batch;
     Batch reads;
@@ -112,10 +156,10 @@ void StorageWorker::WriterLoop() {
       auto has_work = [&] {
         return stopping_ || !writes_.empty() || (!reader_ && !reads_.empty());
       };
-      if (index_pending_) {
-        if (!cv_writer_.wait_until(lock, last_index_ + index_interval, has_work)) {
+      if (index_pending_ || merge_pending_) {
+        if (!cv_writer_.wait_until(lock, NextBackgroundStep(), has_work)) {
           lock.unlock();
-          IndexStep();
+          BackgroundStep();
           continue;
         }
       } else {
@@ -163,9 +207,8 @@ void StorageWorker::WriterLoop() {
     } else if (!batch.empty()) {
       CommitBatch(batch);
     }
-    if (index_pending_ && std::chrono::steady_clock::now() >= last_index_ + index_interval) {
-      IndexStep();
-    }
+    // At most one index or merge step between batches, so that none waits behind several.
+    BackgroundStep();
     if (!reads.empty()) {
       for (auto& job : reads) job->Run(*writer_);
       stats_.reads += reads.size();

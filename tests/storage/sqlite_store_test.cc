@@ -7,12 +7,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -292,6 +294,107 @@ TEST(SqliteStore, BackgroundCheckpointsRunOnTheirOwnThread) {
   ASSERT_TRUE(h.ok());
   ASSERT_FALSE(h->empty());
   EXPECT_EQ(kCommits, h->back().seq);
+}
+
+// Counts the syncs of every file SQLite opens while installed as the default VFS: the real
+// VFS opens each file, and its method table is swapped for a copy whose xSync counts.
+class SyncCountingVfs {
+ public:
+  SyncCountingVfs() {
+    real_ = sqlite3_vfs_find(nullptr);
+    vfs_ = *real_;
+    vfs_.zName = "sync-counting";
+    vfs_.pAppData = this;
+    vfs_.xOpen = &Open;
+    sqlite3_vfs_register(&vfs_, /*makeDflt=*/1);
+  }
+  ~SyncCountingVfs() {
+    sqlite3_vfs_unregister(&vfs_);
+    sqlite3_vfs_register(real_, 1);
+  }
+  int syncs() const { return syncs_.load(); }
+
+ private:
+  static int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out) {
+    auto* self = static_cast<SyncCountingVfs*>(vfs->pAppData);
+    int rc = self->real_->xOpen(self->real_, name, file, flags, out);
+    if (rc == SQLITE_OK && file->pMethods) {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      auto& copy = self->methods_[file->pMethods];
+      if (!copy) {
+        copy = std::make_unique<sqlite3_io_methods>(*file->pMethods);
+        copy->xSync = &Sync;
+        self->real_sync_[copy.get()] = file->pMethods->xSync;
+      }
+      file->pMethods = copy.get();
+    }
+    return rc;
+  }
+  static int Sync(sqlite3_file* file, int flags) {
+    SyncCountingVfs* self = instance_;
+    self->syncs_++;
+    int (*real)(sqlite3_file*, int);
+    {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      real = self->real_sync_[file->pMethods];
+    }
+    return real(file, flags);
+  }
+
+ public:
+  static SyncCountingVfs* instance_;
+
+ private:
+  sqlite3_vfs* real_;
+  sqlite3_vfs vfs_;
+  std::atomic<int> syncs_{0};
+  std::mutex mu_;
+  std::map<const sqlite3_io_methods*, std::unique_ptr<sqlite3_io_methods>> methods_;
+  std::map<const sqlite3_io_methods*, int (*)(sqlite3_file*, int)> real_sync_;
+};
+SyncCountingVfs* SyncCountingVfs::instance_ = nullptr;
+
+// With synchronous=full every commit syncs the WAL, except a BeginLazy transaction's; the
+// next durable commit syncs again (the connection is back at full), taking the lazy one's
+// pages with it.
+TEST(SqliteStore, LazyTransactionsCommitWithoutASync) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  SyncCountingVfs vfs;
+  SyncCountingVfs::instance_ = &vfs;
+  SqliteOptions o;
+  o.synchronous = "full";
+  std::string path = dir.File("lazy.db");
+  {
+    auto st = Open(path, o);
+    ASSERT_TRUE(st);
+    auto commit = [&](bool lazy, const std::string& text) {
+      ASSERT_TRUE((lazy ? st->BeginLazy() : st->Begin()).ok());
+      ASSERT_TRUE(st->AppendMessage(Msg("#lobby", "alice", text)).ok());
+      ASSERT_TRUE(st->Commit().ok());
+    };
+    int before = vfs.syncs();
+    commit(false, "durable");
+    EXPECT_GT(vfs.syncs(), before) << "a commit at synchronous=full syncs";
+    before = vfs.syncs();
+    commit(true, "lazy");
+    commit(true, "lazy too");
+    EXPECT_EQ(before, vfs.syncs()) << "lazy commits do not";
+    commit(false, "durable again");
+    EXPECT_GT(vfs.syncs(), before) << "back to full after a lazy transaction";
+    // After a rolled-back lazy transaction too.
+    ASSERT_TRUE(st->BeginLazy().ok());
+    st->Rollback();
+    before = vfs.syncs();
+    commit(false, "after a rollback");
+    EXPECT_GT(vfs.syncs(), before);
+  }
+  SyncCountingVfs::instance_ = nullptr;
+  auto st = Open(path);
+  ASSERT_TRUE(st);
+  auto h = st->History("#lobby", std::nullopt, std::nullopt, 10);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ((Strs{"durable", "lazy", "lazy too", "durable again", "after a rollback"}), Texts(*h));
 }
 
 TEST(SqliteStore, RefusesANonPositiveCheckpointThreshold) {
@@ -831,8 +934,9 @@ TEST_P(SqliteStoreTest, MessagesAreIndexedOldestFirstInSteps) {
 }
 
 // Many small index steps, as a busy server takes them: the segments FTS5 makes (one a step)
-// are merged as they come (migration 4: IndexMessages asks for the merge work, FTS5's own
-// automerge is off), so their number stays small, and every message is still found.
+// are merged as they come (migration 4: each IndexMessages owes merge work that MergeIndex
+// does in short steps, FTS5's own automerge is off), so their number stays small, and every
+// message is still found.
 TEST_P(SqliteStoreTest, ManySmallIndexStepsKeepTheSegmentsMerged) {
   if (GetParam() == "memory") GTEST_SKIP() << "segments are counted in the database file";
   CreateRoom(Room("lobby", "alice"));
@@ -844,6 +948,14 @@ TEST_P(SqliteStoreTest, ManySmallIndexStepsKeepTheSegmentsMerged) {
     auto more = s().IndexMessages(3);
     ASSERT_TRUE(s().Commit().ok());
     ASSERT_TRUE(more.ok()) << more.status().ToString();
+    for (int merges = 0;; ++merges) {
+      ASSERT_LT(merges, 100) << "the merging owed never ends";
+      ASSERT_TRUE(s().BeginLazy().ok());
+      auto owed = s().MergeIndex(8);
+      ASSERT_TRUE(s().Commit().ok());
+      ASSERT_TRUE(owed.ok()) << owed.status().ToString();
+      if (*owed == 0) break;
+    }
   }
   int64_t segments = RawInt(path_, "SELECT COUNT(DISTINCT segid) FROM messages_fts_idx");
   EXPECT_GT(segments, 0);
@@ -851,6 +963,37 @@ TEST_P(SqliteStoreTest, ManySmallIndexStepsKeepTheSegmentsMerged) {
   EXPECT_EQ(300, IndexHits("word1"));
   EXPECT_EQ((Strs{"step0 word2"}), Texts(Find("alice", "step0 word2")));
   EXPECT_EQ((Strs{"step299 word0"}), Texts(Find("alice", "step299 word0")));
+}
+
+// What an index step owes: at least 64 pages of merging, an eighth of a page a message
+// beyond that; MergeIndex does it in pieces and says what is left.
+TEST_P(SqliteStoreTest, MergeIndexDoesTheMergingIndexStepsOwe) {
+  auto merge = [&](int64_t pages) {
+    EXPECT_TRUE(s().Begin().ok());
+    auto owed = s().MergeIndex(pages);
+    EXPECT_TRUE(s().Commit().ok());
+    EXPECT_TRUE(owed.ok()) << owed.status().ToString();
+    return owed.ok() ? *owed : -1;
+  };
+  EXPECT_EQ(0, merge(8)) << "nothing indexed, nothing owed";
+  CreateRoom(Room("lobby", "alice"));
+  for (int i = 0; i < 3; ++i) Send("#lobby", "alice", "walnut " + std::to_string(i));
+  IndexAll();
+  EXPECT_EQ(56, merge(8));
+  EXPECT_EQ(0, merge(1000));
+  IndexAll();  // nothing new: owes nothing
+  EXPECT_EQ(0, merge(8));
+  ASSERT_TRUE(s().Begin().ok());
+  for (int i = 0; i < 800; ++i) {
+    ASSERT_TRUE(s().AppendMessage(Msg("#lobby", "alice", "pecan " + std::to_string(i))).ok());
+  }
+  ASSERT_TRUE(s().Commit().ok());
+  IndexAll();
+  EXPECT_EQ(99, merge(1));
+  EXPECT_EQ(0, merge(99));
+  if (GetParam() != "memory") {
+    EXPECT_EQ(800, IndexHits("pecan"));
+  }
 }
 
 TEST_P(SqliteStoreTest, SearchPrefixWithTrailingStar) {

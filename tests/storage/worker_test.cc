@@ -478,6 +478,36 @@ TEST_F(StorageWorkerSearchTest, TheWriterIndexesNewMessagesByItself) {
   EXPECT_EQ(0u, worker_->stats().failed_index_steps.load());
 }
 
+// The merging an index step owes (64 pages at least) is done in steps of merge_pages, each a
+// transaction of its own, and stops once it is paid.
+TEST_F(StorageWorkerSearchTest, IndexMergingIsSpreadOverShortSteps) {
+  StorageWorker::Options opts;
+  opts.index_interval_us = 1000;
+  opts.merge_pages = 8;
+  opts.merge_interval_us = 1000;
+  StartWithAliceInLobby(opts);
+  std::vector<int64_t> seqs;
+  ASSERT_TRUE(QueueAppend("#lobby", "almond", &seqs));
+  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 1; }));
+  auto deadline = std::chrono::steady_clock::now() + kTimeout;
+  while (worker_->stats().merge_steps.load() < 8 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_GE(worker_->stats().merge_steps.load(), 8u) << "64 pages in steps of 8";
+  // Paid: the steps stop (one would run every millisecond if they did not).
+  uint64_t steps = worker_->stats().merge_steps.load();
+  for (;;) {
+    std::this_thread::sleep_for(50ms);
+    uint64_t now = worker_->stats().merge_steps.load();
+    if (now == steps || std::chrono::steady_clock::now() > deadline) break;
+    steps = now;
+  }
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(steps, worker_->stats().merge_steps.load()) << "merge steps go on";
+  EXPECT_EQ(std::vector<std::string>{"almond"}, SearchNow(*worker_, posts_, "almond"));
+  EXPECT_EQ(0u, worker_->stats().failed_index_steps.load());
+}
+
 TEST_F(StorageWorkerTest, ReadsWithoutAReaderRunOnTheWriterConnection) {
   Start(StorageWorker::Options(), /*with_reader=*/false);
   std::vector<int64_t> seqs;

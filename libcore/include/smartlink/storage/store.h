@@ -136,6 +136,10 @@ class Store {
   virtual ~Store() = default;
 
   virtual Status Begin() = 0;
+  // A transaction whose Commit need not wait for the disk: a crash of the machine may lose
+  // it, never corrupt it, and the next Begin()-Commit() makes it durable with its own. For
+  // work that is redone when lost, such as the full-text index.
+  virtual Status BeginLazy() { return Begin(); }
   virtual Status Commit() = 0;
   virtual void Rollback() = 0;
 
@@ -198,8 +202,14 @@ class Store {
                                                std::optional<int64_t> after, int limit) = 0;
   // Adds up to `limit` stored messages that are not in the full-text index yet to it, oldest
   // first; true while more remain. A write: messages are indexed in batches, apart from the
-  // transaction that stores them, so that each acknowledged commit stays small.
+  // transaction that stores them, so that each acknowledged commit stays small. Each call
+  // adds to the merging of index segments owed (MergeIndex).
   virtual Result<bool> IndexMessages(int64_t limit) = 0;
+  // A write: does up to `pages` pages of the merging of full-text index segments that the
+  // IndexMessages calls on this connection have made owing, and returns how many pages are
+  // still owed (0: none). Apart from IndexMessages so that a caller can spread the work over
+  // short transactions.
+  virtual Result<int64_t> MergeIndex(int64_t pages) = 0;
   // Full-text search over the conversations `user` belongs to (or just `conv`), newest first,
   // leaving out e2e rooms and deleted messages. It sees the messages IndexMessages has indexed.
   virtual Result<std::vector<Message>> Search(std::string_view user, std::string_view query,
