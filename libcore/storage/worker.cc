@@ -97,7 +97,10 @@ void StorageWorker::IndexStep() {
     return;
   }
   stats_.index_steps++;
-  merge_pending_ = true;
+  if (!merge_pending_) {
+    merge_pending_ = true;
+    next_merge_ = std::chrono::steady_clock::now();  // one may follow at once
+  }
   if (*more) {
     index_rows_ = std::min(index_rows_ * 2, kMaxIndexRows);
   } else {
@@ -107,7 +110,7 @@ void StorageWorker::IndexStep() {
 }
 
 void StorageWorker::MergeStep() {
-  last_merge_ = std::chrono::steady_clock::now();
+  auto start = std::chrono::steady_clock::now();
   Status txn = writer_->BeginLazy();
   Result<int64_t> owed =
       txn.ok() ? writer_->MergeIndex(options_.merge_pages) : Result<int64_t>(txn);
@@ -121,14 +124,16 @@ void StorageWorker::MergeStep() {
   }
   stats_.merge_steps++;
   merge_pending_ = *owed > 0;
+  // Far behind (a backlog indexed at start-up, or more messages a second than steps every
+  // merge_interval_us pay for): one step after each batch of writes, or at once when idle.
+  bool hurry = *owed > 32 * options_.merge_pages;
+  next_merge_ = hurry ? start : start + std::chrono::microseconds(options_.merge_interval_us);
 }
 
 std::chrono::steady_clock::time_point StorageWorker::NextBackgroundStep() const {
   auto next = std::chrono::steady_clock::time_point::max();
   if (index_pending_) next = last_index_ + std::chrono::microseconds(options_.index_interval_us);
-  if (merge_pending_) {
-    next = std::min(next, last_merge_ + std::chrono::microseconds(options_.merge_interval_us));
-  }
+  if (merge_pending_) next = std::min(next, next_merge_);
   return next;
 }
 
@@ -139,8 +144,7 @@ bool StorageWorker::BackgroundStep() {
     IndexStep();
     return true;
   }
-  if (merge_pending_ &&
-      now >= last_merge_ + std::chrono::microseconds(options_.merge_interval_us)) {
+  if (merge_pending_ && now >= next_merge_) {
     MergeStep();
     return true;
   }

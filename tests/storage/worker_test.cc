@@ -508,6 +508,26 @@ TEST_F(StorageWorkerSearchTest, IndexMergingIsSpreadOverShortSteps) {
   EXPECT_EQ(0u, worker_->stats().failed_index_steps.load());
 }
 
+// Far behind (more than 32 steps owed), merge steps run one after another instead of one
+// per interval; once no longer far behind they wait for it again.
+TEST_F(StorageWorkerSearchTest, MergingFarBehindDoesNotWaitForTheInterval) {
+  StorageWorker::Options opts;
+  opts.index_interval_us = 1000;
+  opts.merge_pages = 1;                           // 64 steps owed for one index step
+  opts.merge_interval_us = 3600LL * 1000 * 1000;  // an hour
+  StartWithAliceInLobby(opts);
+  std::vector<int64_t> seqs;
+  ASSERT_TRUE(QueueAppend("#lobby", "cashew", &seqs));
+  ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 1; }));
+  auto deadline = std::chrono::steady_clock::now() + kTimeout;
+  while (worker_->stats().merge_steps.load() < 32 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_GE(worker_->stats().merge_steps.load(), 32u) << "steps waited for the interval";
+  std::this_thread::sleep_for(200ms);
+  EXPECT_LT(worker_->stats().merge_steps.load(), 40u) << "32 pages left go at the interval";
+}
+
 TEST_F(StorageWorkerTest, ReadsWithoutAReaderRunOnTheWriterConnection) {
   Start(StorageWorker::Options(), /*with_reader=*/false);
   std::vector<int64_t> seqs;
