@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 namespace smartlink::storage {
@@ -83,17 +84,23 @@ void StorageWorker::CommitBatch(Batch& batch) {
 
 // Index and merge steps are lazy transactions: one that is lost is done again (the index
 // mark moves with it), and their pages reach the disk with the next commit's fsync instead
-// of costing one of their own.
+// of costing one of their own. A failed one is rolled back and counted.
+template <typename T>
+Result<T> StorageWorker::LazyStep(const std::function<Result<T>(Store&)>& fn) {
+  Status txn = writer_->BeginLazy();
+  Result<T> r = txn.ok() ? fn(*writer_) : Result<T>(txn);
+  if (r.ok()) txn = writer_->Commit();
+  if (r.ok() && txn.ok()) return r;
+  writer_->Rollback();
+  stats_.failed_index_steps++;
+  return r.ok() ? Result<T>(txn) : r;
+}
+
 void StorageWorker::IndexStep() {
   last_index_ = std::chrono::steady_clock::now();
-  Status txn = writer_->BeginLazy();
-  Result<bool> more = txn.ok() ? writer_->IndexMessages(index_rows_) : Result<bool>(txn);
-  if (more.ok()) txn = writer_->Commit();
-  if (!more.ok() || !txn.ok()) {
-    // Left for after the next commit; a search indexes what it needs itself.
-    writer_->Rollback();
-    index_pending_ = false;
-    stats_.failed_index_steps++;
+  Result<bool> more = LazyStep<bool>([this](Store& s) { return s.IndexMessages(index_rows_); });
+  if (!more.ok()) {
+    index_pending_ = false;  // left for after the next commit; a search indexes what it needs
     return;
   }
   stats_.index_steps++;
@@ -111,15 +118,10 @@ void StorageWorker::IndexStep() {
 
 void StorageWorker::MergeStep() {
   auto start = std::chrono::steady_clock::now();
-  Status txn = writer_->BeginLazy();
   Result<int64_t> owed =
-      txn.ok() ? writer_->MergeIndex(options_.merge_pages) : Result<int64_t>(txn);
-  if (owed.ok()) txn = writer_->Commit();
-  if (!owed.ok() || !txn.ok()) {
-    // Left for after the next index step.
-    writer_->Rollback();
-    merge_pending_ = false;
-    stats_.failed_index_steps++;
+      LazyStep<int64_t>([this](Store& s) { return s.MergeIndex(options_.merge_pages); });
+  if (!owed.ok()) {
+    merge_pending_ = false;  // left for after the next index step
     return;
   }
   stats_.merge_steps++;
@@ -137,18 +139,14 @@ std::chrono::steady_clock::time_point StorageWorker::NextBackgroundStep() const 
   return next;
 }
 
-bool StorageWorker::BackgroundStep() {
+void StorageWorker::BackgroundStep() {
   auto now = std::chrono::steady_clock::now();
   if (index_pending_ &&
       now >= last_index_ + std::chrono::microseconds(options_.index_interval_us)) {
     IndexStep();
-    return true;
-  }
-  if (merge_pending_ && now >= next_merge_) {
+  } else if (merge_pending_ && now >= next_merge_) {
     MergeStep();
-    return true;
   }
-  return false;
 }
 
 void StorageWorker::WriterLoop() {

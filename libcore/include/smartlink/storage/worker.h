@@ -196,8 +196,10 @@ class StorageWorker {
   void CommitBatch(Batch& batch);
   void IndexStep();
   void MergeStep();
-  // Runs the index step or the merge step that is due, if one is; true if it ran one.
-  bool BackgroundStep();
+  template <typename T>
+  Result<T> LazyStep(const std::function<Result<T>(Store&)>& fn);
+  // Runs the index step or the merge step that is due, if one is.
+  void BackgroundStep();
   std::chrono::steady_clock::time_point NextBackgroundStep() const;
   void Deliver(std::shared_ptr<Batch> batch, Status txn);
 
