@@ -130,6 +130,10 @@ BlockingClient::~BlockingClient() {
   }
   state_->loop->Stop();
   if (state_->thread.joinable()) state_->thread.join();
+  // Handlers posted to the loop hold the state (Close, SendText, ...); one that the stopped
+  // loop never ran would keep the state, and with it the loop and its connection, alive for
+  // good. Destroying the loop now destroys them (its io_context drops its pending handlers).
+  state_->loop.reset();
 }
 
 Result<std::unique_ptr<BlockingClient>> BlockingClient::Connect(const ClientOptions& options) {
