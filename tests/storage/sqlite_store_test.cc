@@ -296,61 +296,58 @@ TEST(SqliteStore, BackgroundCheckpointsRunOnTheirOwnThread) {
   EXPECT_EQ(kCommits, h->back().seq);
 }
 
-// Counts the syncs of every file SQLite opens while installed as the default VFS: the real
-// VFS opens each file, and its method table is swapped for a copy whose xSync counts.
+// Counts the syncs of every file SQLite opens while installed as the default VFS (one at a
+// time): the real VFS opens each file, and its method table is swapped for a copy whose
+// xSync counts and calls the real one.
 class SyncCountingVfs {
  public:
   SyncCountingVfs() {
+    instance_ = this;
     real_ = sqlite3_vfs_find(nullptr);
     vfs_ = *real_;
     vfs_.zName = "sync-counting";
-    vfs_.pAppData = this;
     vfs_.xOpen = &Open;
     sqlite3_vfs_register(&vfs_, /*makeDflt=*/1);
   }
   ~SyncCountingVfs() {
     sqlite3_vfs_unregister(&vfs_);
     sqlite3_vfs_register(real_, 1);
+    instance_ = nullptr;
   }
   int syncs() const { return syncs_.load(); }
 
  private:
-  static int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out) {
-    auto* self = static_cast<SyncCountingVfs*>(vfs->pAppData);
+  // A copy of a real method table; `io` first, so a file's pMethods points at the whole.
+  struct Methods {
+    sqlite3_io_methods io;
+    const sqlite3_io_methods* real;
+  };
+
+  static int Open(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out) {
+    SyncCountingVfs* self = instance_;
     int rc = self->real_->xOpen(self->real_, name, file, flags, out);
     if (rc == SQLITE_OK && file->pMethods) {
       std::lock_guard<std::mutex> lock(self->mu_);
-      auto& copy = self->methods_[file->pMethods];
+      auto& copy = self->copies_[file->pMethods];
       if (!copy) {
-        copy = std::make_unique<sqlite3_io_methods>(*file->pMethods);
-        copy->xSync = &Sync;
-        self->real_sync_[copy.get()] = file->pMethods->xSync;
+        copy = std::make_unique<Methods>(Methods{*file->pMethods, file->pMethods});
+        copy->io.xSync = &Sync;
       }
-      file->pMethods = copy.get();
+      file->pMethods = &copy->io;
     }
     return rc;
   }
   static int Sync(sqlite3_file* file, int flags) {
-    SyncCountingVfs* self = instance_;
-    self->syncs_++;
-    int (*real)(sqlite3_file*, int);
-    {
-      std::lock_guard<std::mutex> lock(self->mu_);
-      real = self->real_sync_[file->pMethods];
-    }
-    return real(file, flags);
+    instance_->syncs_++;
+    return reinterpret_cast<const Methods*>(file->pMethods)->real->xSync(file, flags);
   }
 
- public:
   static SyncCountingVfs* instance_;
-
- private:
   sqlite3_vfs* real_;
   sqlite3_vfs vfs_;
   std::atomic<int> syncs_{0};
   std::mutex mu_;
-  std::map<const sqlite3_io_methods*, std::unique_ptr<sqlite3_io_methods>> methods_;
-  std::map<const sqlite3_io_methods*, int (*)(sqlite3_file*, int)> real_sync_;
+  std::map<const sqlite3_io_methods*, std::unique_ptr<Methods>> copies_;  // by real table
 };
 SyncCountingVfs* SyncCountingVfs::instance_ = nullptr;
 
@@ -361,7 +358,6 @@ TEST(SqliteStore, LazyTransactionsCommitWithoutASync) {
   TempDir dir;
   ASSERT_TRUE(dir.ok());
   SyncCountingVfs vfs;
-  SyncCountingVfs::instance_ = &vfs;
   SqliteOptions o;
   o.synchronous = "full";
   std::string path = dir.File("lazy.db");
@@ -389,7 +385,6 @@ TEST(SqliteStore, LazyTransactionsCommitWithoutASync) {
     commit(false, "after a rollback");
     EXPECT_GT(vfs.syncs(), before);
   }
-  SyncCountingVfs::instance_ = nullptr;
   auto st = Open(path);
   ASSERT_TRUE(st);
   auto h = st->History("#lobby", std::nullopt, std::nullopt, 10);

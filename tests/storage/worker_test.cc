@@ -442,6 +442,14 @@ class StorageWorkerSearchTest : public StorageWorkerTest {
     });
     ASSERT_TRUE(added.ok()) << added.status().ToString();
   }
+  // Waits (up to kTimeout) until the writer has run `n` merge steps; returns how many it ran.
+  uint64_t WaitForMergeSteps(uint64_t n) {
+    auto deadline = std::chrono::steady_clock::now() + kTimeout;
+    while (worker_->stats().merge_steps.load() < n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+    return worker_->stats().merge_steps.load();
+  }
 };
 
 TEST_F(StorageWorkerSearchTest, MessagesAreIndexedForSearchAfterTheirCommitNotInIt) {
@@ -490,10 +498,7 @@ TEST_F(StorageWorkerSearchTest, IndexMergingIsSpreadOverShortSteps) {
   ASSERT_TRUE(QueueAppend("#lobby", "almond", &seqs));
   ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 1; }));
   auto deadline = std::chrono::steady_clock::now() + kTimeout;
-  while (worker_->stats().merge_steps.load() < 8 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
-  }
-  EXPECT_GE(worker_->stats().merge_steps.load(), 8u) << "64 pages in steps of 8";
+  EXPECT_GE(WaitForMergeSteps(8), 8u) << "64 pages in steps of 8";
   // Paid: the steps stop (one would run every millisecond if they did not).
   uint64_t steps = worker_->stats().merge_steps.load();
   for (;;) {
@@ -519,11 +524,7 @@ TEST_F(StorageWorkerSearchTest, MergingFarBehindDoesNotWaitForTheInterval) {
   std::vector<int64_t> seqs;
   ASSERT_TRUE(QueueAppend("#lobby", "cashew", &seqs));
   ASSERT_TRUE(posts_.RunUntil([&] { return seqs.size() == 1; }));
-  auto deadline = std::chrono::steady_clock::now() + kTimeout;
-  while (worker_->stats().merge_steps.load() < 32 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
-  }
-  EXPECT_GE(worker_->stats().merge_steps.load(), 32u) << "steps waited for the interval";
+  EXPECT_GE(WaitForMergeSteps(32), 32u) << "steps waited for the interval";
   std::this_thread::sleep_for(200ms);
   EXPECT_LT(worker_->stats().merge_steps.load(), 40u) << "32 pages left go at the interval";
 }
