@@ -8,8 +8,8 @@ _slserver() {
   prev=${COMP_WORDS[COMP_CWORD - 1]}
   local opts="-h --help --version --config --listen --data --auth --jwt-secret --jwt-secret-file
     --jwt-public-key --jwt-leeway --jwt-allow-no-exp --tls-cert --tls-key --ready-file --log-level --sync
-    --commit-interval --coalesce --max-frame --max-text --auth-timeout --idle-timeout --allowed-origins
-    --admin-key --admin-key-file --max-file --file-types --file-ttl --live-grace --ring-timeout --rate
+    --commit-interval --coalesce --wal-restart --max-frame --max-text --auth-timeout --idle-timeout
+    --allowed-origins --admin-key --admin-key-file --max-file --file-types --file-ttl --live-grace --ring-timeout --rate
     --rate-burst --max-connections --max-sessions-per-user --max-send-queue --max-depth
     --handshake-timeout"
   case $prev in
@@ -38,7 +38,7 @@ _slserver() {
       COMPREPLY=($(compgen -W "127.0.0.1:8080 0.0.0.0:8080 127.0.0.1:0" -- "$cur"))
       return
       ;;
-    --jwt-secret | --jwt-leeway | --commit-interval | --coalesce | --max-frame | --max-text | --auth-timeout | \
+    --jwt-secret | --jwt-leeway | --commit-interval | --coalesce | --wal-restart | --max-frame | --max-text | --auth-timeout | \
       --idle-timeout | --allowed-origins | --admin-key | --max-file | --file-types | --file-ttl | \
       --live-grace | --ring-timeout | --rate | --rate-burst | --max-connections | --max-sessions-per-user | \
       --max-send-queue | --max-depth | --handshake-timeout | --user | --ttl)

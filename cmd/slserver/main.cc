@@ -230,6 +230,13 @@ int Serve(Options o) {
   if (!coalesce || *coalesce < 0 || *coalesce > 1000) {
     return Fail("--coalesce must be a duration from 0 to 1s, such as 5ms");
   }
+  // In pages of SQLite's default size; from a quarter of the checkpoint threshold of 1,000
+  // pages up, to SqliteOptions' limit.
+  constexpr int64_t kPageBytes = 4096;
+  auto wal_restart = smartlink::ParseBytes(o.wal_restart);
+  if (!wal_restart || *wal_restart < 1024 * 1024 || *wal_restart > (int64_t{64} << 30)) {
+    return Fail("--wal-restart must be a size from 1MiB to 64GiB, such as 128MiB");
+  }
   auto max_file = smartlink::ParseBytes(o.max_file);
   auto file_ttl = smartlink::ParseDurationMs(o.file_ttl);
   if (!max_file) return Fail("--max-file must be a size such as 100MiB");
@@ -277,6 +284,7 @@ int Serve(Options o) {
   smartlink::storage::SqliteOptions sqlite_writer = sqlite;
   sqlite_writer.checkpoint_in_background = true;
   sqlite_writer.checkpoint_stats = &checkpoints;
+  sqlite_writer.wal_restart_pages = static_cast<int>(*wal_restart / kPageBytes);
   auto writer = smartlink::storage::OpenSqlite(db_path, sqlite_writer);
   if (!writer.ok()) return Fail(writer.status().message());
   auto reader = smartlink::storage::OpenSqlite(db_path, sqlite);

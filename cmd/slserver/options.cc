@@ -53,6 +53,11 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
                  "system calls under load, for up to this much more delivery latency; replies "
                  "never wait; 0: off")
       ->envname("SL_COALESCE");
+  app.add_option("--wal-restart", o.wal_restart,
+                 "Let SQLite's WAL file start over once it is this long (a commit then waits "
+                 "for a short checkpoint and its fsyncs); it may grow to twice that. Larger: "
+                 "rarer such commits, a bigger file")
+      ->envname("SL_WAL_RESTART");
   app.add_option("--max-frame", o.max_frame, "Largest WebSocket message accepted (close 1009)")
       ->envname("SL_MAX_FRAME");
   app.add_option("--max-text", o.max_text, "Largest message text in bytes (too_large)")

@@ -27,6 +27,7 @@ struct Options {
   std::string sync = "full";
   std::string commit_interval = "auto";
   std::string coalesce = "0";
+  std::string wal_restart = "128MiB";
   std::string max_frame = "1MiB";
   std::string max_text = "4000";
   std::string auth_timeout = "10s";

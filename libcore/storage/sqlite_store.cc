@@ -320,10 +320,15 @@ class SqliteStore final : public Store, private SqlConn {
       if (opts.checkpoint_pages < 1 || opts.checkpoint_pages > (1 << 20)) {
         return Status::BadRequest("checkpoint_pages must be 1 to 1048576");
       }
+      if (opts.wal_restart_pages < 0 || opts.wal_restart_pages > (1 << 24)) {
+        return Status::BadRequest("wal_restart_pages must be 0 (default) to 16777216");
+      }
       auto c = Checkpointer::Start(path, opts);
       if (!c.ok()) return c.status();
       checkpointer_ = std::move(*c);
       checkpoint_pages_ = opts.checkpoint_pages;
+      restart_pages_ =
+          opts.wal_restart_pages > 0 ? opts.wal_restart_pages : 4 * opts.checkpoint_pages;
       checkpoint_stats_ = opts.checkpoint_stats;
       // Replaces SQLite's own hook (wal_autocheckpoint), which checkpoints in the commit.
       sqlite3_wal_hook(db_, &SqliteStore::OnWal, this);
@@ -718,11 +723,11 @@ class SqliteStore final : public Store, private SqlConn {
   // Runs after each commit on the writer's connection with the number of frames now in the
   // WAL. The WAL starts over (at the writer's next transaction) only once every frame in it
   // has been copied into the database; under a steady stream of commits the thread's
-  // checkpoints never quite catch up, so the WAL would only grow. Once it is 4 times the
-  // threshold long, the first commit that finds the thread idle and fewer than 1/16 of the
-  // threshold left to copy copies those itself, which lets the WAL start over: a short
-  // checkpoint in a commit every few thousand pages instead of a full one every
-  // `checkpoint_pages`. At 8 times, a commit checkpoints whatever is left, as SQLite would
+  // checkpoints never quite catch up, so the WAL would only grow. Once it is
+  // `restart_pages_` long, the first commit that finds the thread idle and fewer than 1/16
+  // of the threshold left to copy copies those itself, which lets the WAL start over: a
+  // short checkpoint in a commit every so many pages instead of a full one every
+  // `checkpoint_pages`. At twice that, a commit checkpoints whatever is left, as SQLite would
   // (unless the thread is in the middle of one: then it finds the WAL busy and does nothing,
   // and the WAL goes on growing only while the thread copies). A restart is seen when the
   // WAL is shorter than at the last commit; one missed (a first transaction longer than
@@ -734,7 +739,8 @@ class SqliteStore final : public Store, private SqlConn {
     self->wal_pages_ = pages;
     int pending = pages - self->checkpointer_->Backfilled(self->wal_generation_);
     bool idle = !self->checkpointer_->running();
-    if (pages >= 8 * t || (pages >= 4 * t && idle && pending <= std::max(1, t / 16))) {
+    const int r = self->restart_pages_;
+    if (pages >= 2 * r || (pages >= r && idle && pending <= std::max(1, t / 16))) {
       // Whatever this returns, the commit stands; an error here must not report it failed.
       int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
       if (self->checkpoint_stats_ && rc == SQLITE_OK) {
@@ -761,6 +767,7 @@ class SqliteStore final : public Store, private SqlConn {
   bool lazy_ = false;       // synchronous lowered to normal for a BeginLazy transaction
   std::unique_ptr<Checkpointer> checkpointer_;
   int checkpoint_pages_ = 0;
+  int restart_pages_ = 0;        // WAL length at which a commit lets it start over (OnWal)
   int wal_pages_ = 0;            // frames in the WAL at the last commit
   uint32_t wal_generation_ = 0;  // times the WAL has started over
   CheckpointStats* checkpoint_stats_ = nullptr;

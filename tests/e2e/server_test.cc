@@ -123,6 +123,10 @@ TEST(Server, RefusesBadCertificateShortSecretAndPortInUse) {
   EXPECT_EQ(1, code);
   EXPECT_NE(std::string::npos, err.find("--coalesce must be a duration from 0 to 1s")) << err;
 
+  err = StartupError("--listen 127.0.0.1:0 --wal-restart 100KiB", &code);
+  EXPECT_EQ(1, code);
+  EXPECT_NE(std::string::npos, err.find("--wal-restart must be a size from 1MiB to 64GiB")) << err;
+
   err = StartupError("--listen 127.0.0.1:0 --ring-timeout 0", &code);
   EXPECT_EQ(1, code);
   EXPECT_NE(std::string::npos, err.find("--ring-timeout must be a duration from 1s to 1h")) << err;

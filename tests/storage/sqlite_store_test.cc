@@ -392,6 +392,68 @@ TEST(SqliteStore, LazyTransactionsCommitWithoutASync) {
   EXPECT_EQ((Strs{"durable", "lazy", "lazy too", "durable again", "after a rollback"}), Texts(*h));
 }
 
+// wal_restart_pages bounds the WAL file: once it is that long, a commit copies what is left
+// into the database so that the WAL starts over. Here the checkpoint thread is never asked
+// (a threshold far above what is written), so only those commits keep the WAL short; with
+// the default (4 times the threshold) it would hold every page written.
+TEST(SqliteStore, WalStartsOverAtTheRestartLength) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir.File("restart.db");
+  CheckpointStats stats;
+  SqliteOptions o = FastOptions();
+  o.checkpoint_in_background = true;
+  o.checkpoint_pages = 1 << 20;
+  o.wal_restart_pages = 64;
+  o.checkpoint_stats = &stats;
+  const int kCommits = 1500;
+  {
+    auto st = Open(path, o);
+    ASSERT_TRUE(st);
+    ASSERT_TRUE(st->Begin().ok());
+    ASSERT_TRUE(st->CreateRoom(Room("lobby", "alice")).ok());
+    ASSERT_TRUE(st->Commit().ok());
+    for (int i = 1; i <= kCommits; ++i) {
+      ASSERT_TRUE(st->Begin().ok());
+      ASSERT_TRUE(st->AppendMessage(Msg("#lobby", "alice", std::string(600, 'a' + i % 26))).ok());
+      ASSERT_TRUE(st->Commit().ok());
+    }
+    // A frame is a page and a 24-byte header, after the WAL's 32-byte header. The file
+    // keeps its greatest length: twice the restart length, and one commit's pages, at most.
+    const int64_t page = RawInt(path, "PRAGMA page_size");
+    const int kSlack = 16;
+    std::error_code ec;
+    auto wal = std::filesystem::file_size(path + "-wal", ec);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_LE(wal, 32u + (2 * 64 + kSlack) * static_cast<uint64_t>(page + 24));
+    EXPECT_EQ(0u, stats.background.load());
+    // Each message takes a page or more, so the WAL started over again and again.
+    EXPECT_GE(stats.in_commit.load(), static_cast<uint64_t>(kCommits / (2 * 64)));
+    EXPECT_EQ(0u, stats.failed.load());
+  }
+  auto st = Open(path);
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(st->IntegrityCheck().ok());
+  auto h = st->History("#lobby", std::nullopt, std::nullopt, 200);
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(200u, h->size());
+  EXPECT_EQ(kCommits, h->back().seq);
+}
+
+TEST(SqliteStore, RefusesABadWalRestartLength) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  for (int pages : {-1, (1 << 24) + 1}) {
+    SqliteOptions o = FastOptions();
+    o.checkpoint_in_background = true;
+    o.wal_restart_pages = pages;
+    auto r = OpenSqlite(dir.File("bad.db"), o);
+    ASSERT_FALSE(r.ok()) << pages;
+    EXPECT_EQ(Code::kBadRequest, r.status().code());
+    EXPECT_NE(std::string::npos, r.status().message().find("wal_restart_pages")) << pages;
+  }
+}
+
 TEST(SqliteStore, RefusesANonPositiveCheckpointThreshold) {
   TempDir dir;
   ASSERT_TRUE(dir.ok());

@@ -256,12 +256,16 @@ struct SqliteOptions {
   // connection of its own, whenever `checkpoint_pages` more pages wait to be copied, instead
   // of inside the commit that took the WAL past that (SQLite's way): copying the WAL into
   // the database and its fsync then delay no commit. The WAL starts over only once all of
-  // it is copied, which a thread racing a stream of commits seldom sees: once the WAL is 4
-  // times the threshold, a commit that finds little left to copy copies it (a short
-  // checkpoint), and at 8 times one copies whatever is left (if the thread is not copying
-  // just then), as SQLite would. At most 1,048,576 pages. Ignored for ":memory:".
+  // it is copied, which a thread racing a stream of commits seldom sees: once the WAL is
+  // `wal_restart_pages` long, a commit that finds little left to copy copies it (a short
+  // checkpoint, but one that syncs the WAL and the database: a few milliseconds that the
+  // commit waits for), and at twice that one copies whatever is left (if the thread is not
+  // copying just then), as SQLite would. A longer WAL makes those commits rarer and the
+  // file bigger: it can reach twice `wal_restart_pages` pages. Each at most 1,048,576 and
+  // 16,777,216 pages. Ignored for ":memory:".
   bool checkpoint_in_background = false;
   int checkpoint_pages = 1000;                  // SQLite's default wal_autocheckpoint
+  int wal_restart_pages = 0;                    // 0: 4 times checkpoint_pages
   CheckpointStats* checkpoint_stats = nullptr;  // optional; must outlive the store
 };
 
