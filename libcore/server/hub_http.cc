@@ -229,6 +229,9 @@ std::string Hub::Impl::MetricsText() const {
             static_cast<double>(ck->in_commit));
     counter("smartlink_storage_failed_checkpoints_total", "WAL checkpoints that failed.",
             static_cast<double>(ck->failed));
+    gauge("smartlink_storage_wal_frames",
+          "Pages in the SQLite WAL at the last commit (it starts over past --wal-restart).",
+          static_cast<double>(ck->wal_frames));
   }
   o << "# HELP smartlink_storage_commit_seconds Commit latency.\n"
        "# TYPE smartlink_storage_commit_seconds histogram\n";

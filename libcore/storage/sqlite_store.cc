@@ -737,6 +737,9 @@ class SqliteStore final : public Store, private SqlConn {
     const int t = self->checkpoint_pages_;
     if (pages < self->wal_pages_) self->wal_generation_++;  // the WAL started over
     self->wal_pages_ = pages;
+    if (self->checkpoint_stats_) {
+      self->checkpoint_stats_->wal_frames.store(pages, std::memory_order_relaxed);
+    }
     int pending = pages - self->checkpointer_->Backfilled(self->wal_generation_);
     bool idle = !self->checkpointer_->running();
     const int r = self->restart_pages_;

@@ -245,6 +245,7 @@ struct CheckpointStats {
   std::atomic<uint64_t> background{0};  // checkpoints run by the thread
   std::atomic<uint64_t> in_commit{0};   // run inside a commit, so that the WAL starts over
   std::atomic<uint64_t> failed{0};      // errors other than "busy"
+  std::atomic<int64_t> wal_frames{0};   // frames (pages) in the WAL at the last commit
 };
 
 struct SqliteOptions {
