@@ -207,6 +207,11 @@ class ServerImpl final : public WsServer, public server::Transport {
     return it == conns_.end() ? 0 : it->second.con->get_buffered_amount() + it->second.held_bytes;
   }
 
+  std::string Remote(server::ConnId id) const override {
+    auto it = conns_.find(id);
+    return it == conns_.end() ? "?" : RemoteOf(it->second.con);
+  }
+
   void Ping(server::ConnId id) override {
     auto it = conns_.find(id);
     if (it == conns_.end()) return;
@@ -362,7 +367,6 @@ class ServerImpl final : public WsServer, public server::Transport {
       info.token = Trim(authz.substr(7));
     }
     info.origin = con->get_request_header("Origin");
-    info.remote = RemoteOf(con);
     info.tls = tls_;
     // websocketpp keeps the handshake's request and response, headers and all, for the
     // connection's life and never reads them again once it is open: about 1.5 KB per

@@ -94,7 +94,6 @@ void Hub::OnOpen(ConnId id, HandshakeInfo info) {
   auto [it, inserted] = h.conns.try_emplace(id);
   Impl::Conn& c = it->second;
   c.id = id;
-  c.remote = std::move(info.remote);
   c.opened_ms = c.last_rx_ms = c.last_ping_ms = now;
   h.metrics.connections_total++;
 

@@ -56,8 +56,7 @@ struct Hub::Impl {
 
   struct Conn {
     ConnId id = 0;
-    std::string user;    // empty until authenticated
-    std::string remote;  // "ip:port", for the log (the rest of HandshakeInfo is not kept)
+    std::string user;  // empty until authenticated
     int64_t opened_ms = 0;
     int64_t last_rx_ms = 0;
     int64_t last_ping_ms = 0;

@@ -50,8 +50,8 @@ void Hub::Impl::Strike(Conn& c) {
   }
   if (++c.strikes > opt.abuse_strikes && !c.closing) {
     metrics.abuse_closed++;
-    log("warn",
-        "closing " + c.remote + (c.authed() ? " (" + c.user + ")" : "") + ": repeated abuse");
+    log("warn", "closing " + transport.Remote(c.id) + (c.authed() ? " (" + c.user + ")" : "") +
+                    ": repeated abuse");
     CloseConn(c, 4029, "too many refused requests");
   }
 }
@@ -88,8 +88,8 @@ void Hub::Impl::CheckBacklog(Conn& c, int64_t now) {
 void Hub::Impl::SlowReader(Conn& c, const std::string& why) {
   if (c.closing) return;
   metrics.slow_readers++;
-  log("info",
-      "closing " + c.remote + (c.authed() ? " (" + c.user + ")" : "") + ": slow reader, " + why);
+  log("info", "closing " + transport.Remote(c.id) + (c.authed() ? " (" + c.user + ")" : "") +
+                  ": slow reader, " + why);
   CloseConn(c, 4008, "slow reader: reconnect and catch up with since");
 }
 

@@ -35,7 +35,6 @@ struct HandshakeInfo {
   std::string token;  // ?token= or Authorization: Bearer
   std::string user;   // ?user= (open auth only)
   std::string origin;
-  std::string remote;  // "ip:port"
   bool tls = false;
 };
 
@@ -75,6 +74,9 @@ class Transport {
   virtual size_t BufferedBytes(ConnId conn) const = 0;
   // Sends a WebSocket ping.
   virtual void Ping(ConnId conn) = 0;
+  // The peer's address, "ip:port" ("?" if unknown), asked of the socket only when a log
+  // line needs it: a system call and a string per connection that most never use.
+  virtual std::string Remote(ConnId conn) const = 0;
   // Runs `fn` on the loop after `delay_ms` (0: as soon as possible, after the current
   // handler returns).
   virtual void After(int64_t delay_ms, std::function<void()> fn) = 0;
