@@ -178,6 +178,8 @@ struct Hub::Impl {
   // is long; past the hard bound the reader is too slow and is closed with 4008.
   bool HasRoom(Conn& c, size_t bytes, const char* type);
   void SlowReader(Conn& c, const std::string& why);
+  // Logs that `c` is being closed and why, naming its address and user.
+  void LogClosing(const char* level, const Conn& c, const std::string& why);
   // Closes `c` if its send queue has stayed past the bound too long (from OnTick).
   void CheckBacklog(Conn& c, int64_t now);
 

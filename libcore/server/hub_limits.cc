@@ -50,8 +50,7 @@ void Hub::Impl::Strike(Conn& c) {
   }
   if (++c.strikes > opt.abuse_strikes && !c.closing) {
     metrics.abuse_closed++;
-    log("warn", "closing " + transport.Remote(c.id) + (c.authed() ? " (" + c.user + ")" : "") +
-                    ": repeated abuse");
+    LogClosing("warn", c, "repeated abuse");
     CloseConn(c, 4029, "too many refused requests");
   }
 }
@@ -88,9 +87,13 @@ void Hub::Impl::CheckBacklog(Conn& c, int64_t now) {
 void Hub::Impl::SlowReader(Conn& c, const std::string& why) {
   if (c.closing) return;
   metrics.slow_readers++;
-  log("info", "closing " + transport.Remote(c.id) + (c.authed() ? " (" + c.user + ")" : "") +
-                  ": slow reader, " + why);
+  LogClosing("info", c, "slow reader, " + why);
   CloseConn(c, 4008, "slow reader: reconnect and catch up with since");
+}
+
+void Hub::Impl::LogClosing(const char* level, const Conn& c, const std::string& why) {
+  log(level,
+      "closing " + transport.Remote(c.id) + (c.authed() ? " (" + c.user + ")" : "") + ": " + why);
 }
 
 }  // namespace smartlink::server
