@@ -88,7 +88,10 @@ int Main(const Options& o) {
     return 0;
   }
   auto scenario = LoadFromOptions(o);
-  if (!scenario.ok()) return Fail(scenario.status().message());
+  if (!scenario.ok()) {  // a scenario that is not there or not valid: a usage error
+    Fail(scenario.status().message());
+    return 2;
+  }
   if (o.print_scenario) {
     printf("%s\n", ScenarioToJson(*scenario).dump(2).c_str());
     return 0;

@@ -12,12 +12,17 @@ int main(int argc, char** argv) {
       "in order",
       "slbench"};
   app.set_version_flag("--version", "slbench " SMARTLINK_VERSION);
-  // Usage errors too read "slbench: error: ...", with CLI11's exit codes.
+  // Usage errors too read "slbench: error: ...", and exit 2 like slchat's.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return std::string("slbench: error: ") + e.what() + "\nRun with --help for more information.\n";
   });
   slbench::Options opt;
   slbench::AddFlags(app, opt);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
   return slbench::Main(opt);
 }

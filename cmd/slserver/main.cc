@@ -386,7 +386,12 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "slserver " SMARTLINK_VERSION);
   slserver::Options opt;
   CLI::App* token = slserver::AddFlags(app, opt);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);  // --help and --version exit 0; usage errors 2, like slchat's
+    return code == 0 ? 0 : 2;
+  }
   if (token->parsed()) return slserver::Token(opt);
   return slserver::Serve(opt);
 }

@@ -130,6 +130,13 @@ TEST(Server, RefusesBadCertificateShortSecretAndPortInUse) {
   err = StartupError("--listen 127.0.0.1:0 --ring-timeout 0", &code);
   EXPECT_EQ(1, code);
   EXPECT_NE(std::string::npos, err.find("--ring-timeout must be a duration from 1s to 1h")) << err;
+
+  // What the flag parser itself refuses is a usage error: exit 2, as slchat and slbench.
+  err = StartupError("--listen 127.0.0.1:0 --no-such-flag", &code);
+  EXPECT_EQ(2, code);
+  EXPECT_NE(std::string::npos, err.find("--no-such-flag")) << err;
+  err = StartupError("--listen 127.0.0.1:0 --sync sometimes", &code);
+  EXPECT_EQ(2, code);
 }
 
 TEST(Server, HealthReportsVersionAndStorage) {

@@ -249,17 +249,17 @@ TEST(Slbench, NoServerIsARuntimeFailure) {
       << r.err;
 }
 
-TEST(Slbench, UsageErrorsUseCli11Codes) {
+TEST(Slbench, UsageErrorsExitTwo) {
   TempDir dir;
   Outcome r = RunSlbench(dir, {"--threads", "0"});
-  EXPECT_GE(r.code, 100) << r.err;
+  EXPECT_EQ(2, r.code) << r.err;
   EXPECT_EQ(0u, r.err.find("slbench: error: --threads:")) << r.err;
   r = RunSlbench(dir, {"no-such-preset"});
-  EXPECT_EQ(1, r.code);
+  EXPECT_EQ(2, r.code);
   EXPECT_NE(std::string::npos,
             r.err.find("slbench: error: no scenario file or preset named 'no-such-preset'"));
   r = RunSlbench(dir, {"smoke", "--set", "rat=5"});
-  EXPECT_EQ(1, r.code);
+  EXPECT_EQ(2, r.code);
   EXPECT_NE(std::string::npos, r.err.find("did you mean 'rate'?")) << r.err;
   r = RunSlbench(dir, {"--version"});
   EXPECT_EQ(0, r.code);
