@@ -52,6 +52,9 @@ struct Hub::Impl {
   struct CatchUp {
     std::vector<std::pair<int64_t, FramePtr>> pending;
     bool complete = true;
+    // A catch-up asked for while this one runs (a second sync, a join with since): the
+    // lowest position asked, served by a catch-up of its own after this one's caught_up.
+    std::optional<int64_t> again;
   };
 
   struct Conn {

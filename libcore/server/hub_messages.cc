@@ -341,8 +341,13 @@ void Hub::Impl::Sync(Conn& c, const Request& req) {
 }
 
 void Hub::Impl::StartCatchUp(Conn& c, const std::string& conv, int64_t since) {
-  // One catch-up per conversation at a time; the running one ends with caught_up.
-  if (c.catching_up.count(conv)) return;
+  // One catch-up per conversation at a time: one asked for while another runs starts when
+  // that one has sent its caught_up (from the lowest position asked meanwhile).
+  if (auto running = c.catching_up.find(conv); running != c.catching_up.end()) {
+    auto& again = running->second.again;
+    again = again ? std::min(*again, since) : since;
+    return;
+  }
   int64_t upto = state.LastSeq(conv);
   if (since >= upto) {
     SendRaw(c,
@@ -423,6 +428,7 @@ void Hub::Impl::FinishCatchUp(Conn& c, const std::string& conv, int64_t upto) {
       protocol::EncodeEvent(
           "caught_up", {{"conv", conv}, {"last_seq", last}, {"complete", node.mapped().complete}}),
       "caught_up");
+  if (node.mapped().again && !c.closing) StartCatchUp(c, conv, *node.mapped().again);
 }
 
 }  // namespace smartlink::server

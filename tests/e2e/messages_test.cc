@@ -142,6 +142,42 @@ TEST_F(Messages, SyncCatchesUpEveryConversationAndConvsTellsPositions) {
   EXPECT_EQ((std::vector<std::string>{"d2"}), got["@alice,bob"]);
 }
 
+// A second catch-up of a conversation asked for while the first still runs (a client that
+// syncs and joins with since at once) is served after the first's caught_up, not dropped.
+TEST(CatchUp, OverlappingCatchUpsOfOneConversationAreBothServed) {
+  auto server = ServerProcess::Start({"--rate", "0"});
+  ASSERT_TRUE(server);
+  auto alice = Login(*server, "alice");
+  ASSERT_TRUE(alice);
+  ASSERT_EQ("ok", alice->Request({{"type", "room.create"}, {"room", "lobby"}})["type"]);
+  constexpr int kMessages = 250;  // enough that the first catch-up is still running
+  for (int i = 1; i <= kMessages; ++i) {
+    Json r = alice->Request({{"type", "msg.send"}, {"to", "#lobby"}, {"text", std::to_string(i)}});
+    ASSERT_EQ("ok", r["type"]) << r.dump();
+  }
+  auto bob2 = Login(*server, "alice");  // another device of the sender
+  ASSERT_TRUE(bob2);
+  bob2->Send({{"type", "sync"}, {"id", "s1"}, {"positions", {{"#lobby", 15}}}});
+  bob2->Send({{"type", "sync"}, {"id", "s2"}, {"positions", {{"#lobby", 5}}}});
+  std::set<int64_t> seqs;
+  std::set<std::string> oks;
+  int caught_up = 0;
+  while (caught_up < 2) {
+    auto e = bob2->Recv(5000);
+    ASSERT_TRUE(e) << "after " << caught_up << " caught_up and " << seqs.size() << " messages";
+    if ((*e)["type"] == "ok") oks.insert((*e)["re"].get<std::string>());
+    if ((*e)["type"] == "msg") seqs.insert((*e)["seq"].get<int64_t>());
+    if ((*e)["type"] == "caught_up") {
+      EXPECT_EQ(kMessages, (*e)["last_seq"]);
+      ++caught_up;
+    }
+  }
+  EXPECT_EQ((std::set<std::string>{"s1", "s2"}), oks);
+  ASSERT_EQ(static_cast<size_t>(kMessages - 5), seqs.size());
+  EXPECT_EQ(6, *seqs.begin());
+  EXPECT_EQ(kMessages, *seqs.rbegin());
+}
+
 TEST_F(Messages, TempIdRetryIsStoredOnce) {
   Json first = alice_->Request(
       {{"type", "msg.send"}, {"to", "#lobby"}, {"text", "once"}, {"temp_id", "t-1"}});
