@@ -67,8 +67,8 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
   app.add_option("--idle-timeout", o.idle_timeout, "Close connections silent for longer than")
       ->envname("SL_IDLE_TIMEOUT");
   app.add_option("--allowed-origins", o.allowed_origins,
-                 "Comma-separated origins browsers may connect from (HTTP 403 otherwise; "
-                 "empty: any) and that get CORS headers")
+                 "Comma-separated origins browsers may connect from (others are closed with "
+                 "1008; empty: any) and that get CORS headers")
       ->envname("SL_ALLOWED_ORIGINS");
   app.add_option("--admin-key", o.admin_key,
                  "Key for the backend's HTTP API (publish, notify, disconnect, server stats)")
@@ -98,7 +98,7 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
       ->check(CLI::PositiveNumber)
       ->envname("SL_RATE_BURST");
   app.add_option("--max-connections", o.max_connections,
-                 "Connections in all; handshakes past it get HTTP 503")
+                 "Connections in all; more are closed with 1008 as they open")
       ->check(CLI::PositiveNumber)
       ->envname("SL_MAX_CONNECTIONS");
   app.add_option("--max-sessions-per-user", o.max_sessions_per_user,

@@ -79,8 +79,10 @@ void Hub::Impl::Http(HttpRequest req, HttpResponder respond) {
     }
     auto caller = HttpAuth(req);
     if (!caller.ok() || caller->admin) {
-      respond(ErrorResponse(
-          401, caller.ok() ? Status::Unauthenticated("send a user's token") : caller.status()));
+      HttpResponse r = ErrorResponse(
+          401, caller.ok() ? Status::Unauthenticated("send a user's token") : caller.status());
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");  // as the API's 401s
+      respond(std::move(r));
       return;
     }
     std::string file_id = req.path.substr(7);

@@ -132,7 +132,9 @@ TEST_F(Files, RefusedToNonMembers) {
   HttpResult h = HttpRequest(server_->http_url(), "GET", "/files/" + file_id + "?user=eve");
   EXPECT_EQ(403, h.status);
   EXPECT_EQ(std::string::npos, h.body.find("secret"));
-  EXPECT_EQ(401, HttpRequest(server_->http_url(), "GET", "/files/" + file_id).status);
+  h = HttpRequest(server_->http_url(), "GET", "/files/" + file_id);
+  EXPECT_EQ(401, h.status);
+  EXPECT_NE(std::string::npos, h.headers.find("WWW-Authenticate: Bearer")) << h.headers;
   EXPECT_EQ(404, HttpRequest(server_->http_url(), "GET", "/files/nope?user=bob").status);
   // Uploading into a room one is not in is refused too.
   EXPECT_EQ("forbidden", eve->Request({{"type", "file.begin"},
