@@ -200,6 +200,7 @@ void Hub::Impl::SessionEnded(Conn& c) {
   for (const auto& conv : convs) StopTyping(conv, c.user);
   state::User& u = state.GetUser(c.user);
   u.status = "offline";
+  u.note.clear();  // presence.set's note lasts until the last session ends, as its status
   u.last_seen = clock.NowMs();
   PresenceChanged(c.user, c.id);
   state.ForgetIfIdle(c.user);

@@ -83,9 +83,15 @@ TEST_F(Signals, PresenceReachesRoomMatesButNotStrangers) {
   Json off = alice_->WaitFor([](const Json& j) { return IsPresenceOf(j, "bob", "offline"); });
   EXPECT_FALSE(off.is_null());
   EXPECT_GT(off.value("last_seen", 0LL), 0);
+  EXPECT_FALSE(off.contains("note")) << off.dump();  // the note ends with the last session
   for (const Json& e : carol->Drain(300)) {
     EXPECT_NE("presence", e.value("type", "")) << e.dump();
   }
+  bob = Login(*server_, "bob");
+  ASSERT_TRUE(bob);
+  Json back = alice_->WaitFor([](const Json& j) { return IsPresenceOf(j, "bob", "online"); });
+  EXPECT_FALSE(back.is_null());
+  EXPECT_FALSE(back.contains("note")) << back.dump();
 }
 
 // A user who shares no conversation is forgotten when their last session ends: names that
