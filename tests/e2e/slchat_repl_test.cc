@@ -5,7 +5,10 @@
 #ifdef SLCHAT_PATH
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -17,12 +20,16 @@ namespace {
 
 using Json = nlohmann::json;
 
-// Runs argv; returns its exit code and fills *out with its stdout.
-int Run(std::vector<std::string> argv, std::string* out = nullptr) {
+// Runs argv with stdin from /dev/null; returns its exit code and fills *out with its
+// stdout. A command still running after timeout_ms is killed and gives -1, so a tmux
+// client that never answers fails a wait instead of hanging the test.
+int Run(std::vector<std::string> argv, std::string* out = nullptr, int timeout_ms = 20000) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return -1;
   pid_t pid = fork();
   if (pid == 0) {
+    int null_in = open("/dev/null", O_RDONLY);
+    dup2(null_in, 0);
     dup2(fds[1], 1);
     int null = open("/dev/null", O_WRONLY);
     dup2(null, 2);
@@ -35,12 +42,28 @@ int Run(std::vector<std::string> argv, std::string* out = nullptr) {
   close(fds[1]);
   std::string text;
   char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  bool timed_out = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    pollfd p{fds[0], POLLIN, 0};
+    if (left <= 0 || poll(&p, 1, static_cast<int>(left)) == 0) {
+      timed_out = true;
+      break;
+    }
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
   close(fds[0]);
+  if (timed_out) kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
   if (out) *out = text;
+  if (timed_out) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
