@@ -308,6 +308,28 @@ void Hub::Impl::FileEnd(Conn& c, const Request& req) {
   Hold(c);
 }
 
+void Hub::Impl::MayReadFile(const std::string& user, const storage::FileRecord& rec,
+                            std::function<void(Status)> then) {
+  auto conv = protocol::ParseConv(rec.conv);
+  if (conv && CheckMember(*conv, user).ok()) {
+    then(Status::Ok());
+    return;
+  }
+  bool queued =
+      storage.Read<bool>([file_id = rec.file_id,
+                          user](storage::Store& s) { return s.FileInVisibleMoment(file_id, user); },
+                         [then](Result<bool> seen) {
+                           if (!seen.ok()) {
+                             then(seen.status());
+                           } else if (!*seen) {
+                             then(Status::Forbidden("not a member of the file's conversation"));
+                           } else {
+                             then(Status::Ok());
+                           }
+                         });
+  if (!queued) then(Status::Unavailable("storage is overloaded; try again"));
+}
+
 void Hub::Impl::FileGet(Conn& c, const Request& req) {
   const auto& g = req.as<protocol::FileGet>();
   ConnId id = c.id;
@@ -317,38 +339,42 @@ void Hub::Impl::FileGet(Conn& c, const Request& req) {
       [this, id, req, binary](Result<storage::FileRecord> res) {
         Conn* conn = Find(id);
         if (!conn || conn->closing) return;
-        const auto& get = req.as<protocol::FileGet>();
         if (!res.ok()) {
           Error(*conn, req.id, res.status());
           return;
         }
-        auto conv = protocol::ParseConv(res->conv);
-        if (!conv || !CheckMember(*conv, conn->user).ok()) {
-          Error(*conn, req.id, Status::Forbidden("not a member of the file's conversation"));
-          return;
-        }
-        if (res->expires_ts > 0 && clock.NowMs() >= res->expires_ts) {
-          Error(*conn, req.id, Status::NotFound("file " + get.file_id + " expired"));
-          return;
-        }
-        if (get.offset > res->size) {
-          Error(*conn, req.id, Status::BadRequest("offset is past the end of the file"));
-          return;
-        }
-        Reply(*conn, req,
-              {{"file_id", res->file_id},
-               {"name", res->name},
-               {"mime", res->mime},
-               {"size", res->size},
-               {"sha256", res->sha256}});
-        Conn::Download d;
-        d.file_id = res->file_id;
-        d.path = ContentPath(res->sha256);
-        d.size = res->size;
-        d.offset = get.offset;
-        d.binary = binary;
-        conn->downloads.push_back(std::move(d));
-        PumpDownloads(id);
+        storage::FileRecord rec = std::move(*res);
+        MayReadFile(conn->user, rec, [this, id, req, binary, rec](Status may) {
+          Conn* reader = Find(id);
+          if (!reader || reader->closing) return;
+          const auto& get = req.as<protocol::FileGet>();
+          if (!may.ok()) {
+            Error(*reader, req.id, may);
+            return;
+          }
+          if (rec.expires_ts > 0 && clock.NowMs() >= rec.expires_ts) {
+            Error(*reader, req.id, Status::NotFound("file " + get.file_id + " expired"));
+            return;
+          }
+          if (get.offset > rec.size) {
+            Error(*reader, req.id, Status::BadRequest("offset is past the end of the file"));
+            return;
+          }
+          Reply(*reader, req,
+                {{"file_id", rec.file_id},
+                 {"name", rec.name},
+                 {"mime", rec.mime},
+                 {"size", rec.size},
+                 {"sha256", rec.sha256}});
+          Conn::Download d;
+          d.file_id = rec.file_id;
+          d.path = ContentPath(rec.sha256);
+          d.size = rec.size;
+          d.offset = get.offset;
+          d.binary = binary;
+          reader->downloads.push_back(std::move(d));
+          PumpDownloads(id);
+        });
       });
   if (!queued) Error(c, req.id, Status::Unavailable("storage is overloaded; try again"));
 }
@@ -436,46 +462,51 @@ void Hub::Impl::HttpFile(const std::string& user, const std::string& file_id,
           error(404, res.status());
           return;
         }
-        auto conv = protocol::ParseConv(res->conv);
-        if (!conv || !CheckMember(*conv, user).ok()) {
-          error(403, Status::Forbidden("not a member of the file's conversation"));
-          return;
-        }
-        if (res->expires_ts > 0 && clock.NowMs() >= res->expires_ts) {
-          error(404, Status::NotFound("file expired"));
-          return;
-        }
-        storage::FileRecord rec = *res;
-        std::string path = ContentPath(rec.sha256);
-        bool queued_read = storage.Read<std::string>(
-            [path, size = rec.size](storage::Store&) -> Result<std::string> {
-              int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-              std::string body;
-              bool ok = fd >= 0 && ReadAt(fd, &body, static_cast<size_t>(size), 0);
-              if (fd >= 0) close(fd);
-              if (!ok) return Status::NotFound("file is no longer stored");
-              return body;
-            },
-            [shared, error, rec](Result<std::string> body) {
-              if (!body.ok()) {
-                error(404, body.status());
-                return;
-              }
-              HttpResponse r;
-              r.content_type = rec.mime;
-              r.body = std::move(*body);
-              std::string quoted;
-              for (char ch : rec.name) quoted += (ch == '"' || ch == '\\') ? '_' : ch;
-              r.headers.emplace_back("Content-Disposition",
-                                     "attachment; filename=\"" + quoted + "\"");
-              r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-              r.headers.emplace_back("Cache-Control", "private, max-age=0");
-              r.headers.emplace_back("X-Content-SHA256", rec.sha256);
-              (*shared)(std::move(r));
-            });
-        if (!queued_read) error(503, Status::Unavailable("storage is overloaded"));
+        storage::FileRecord rec = std::move(*res);
+        MayReadFile(user, rec, [this, shared, error, rec](Status may) {
+          if (!may.ok()) {
+            error(may.IsForbidden() ? 403 : 503, may);
+            return;
+          }
+          SendFileBody(rec, shared, error);
+        });
       });
   if (!queued) error(503, Status::Unavailable("storage is overloaded"));
+}
+
+void Hub::Impl::SendFileBody(const storage::FileRecord& rec, std::shared_ptr<HttpResponder> shared,
+                             std::function<void(int, const Status&)> error) {
+  if (rec.expires_ts > 0 && clock.NowMs() >= rec.expires_ts) {
+    error(404, Status::NotFound("file expired"));
+    return;
+  }
+  std::string path = ContentPath(rec.sha256);
+  bool queued_read = storage.Read<std::string>(
+      [path, size = rec.size](storage::Store&) -> Result<std::string> {
+        int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        std::string body;
+        bool ok = fd >= 0 && ReadAt(fd, &body, static_cast<size_t>(size), 0);
+        if (fd >= 0) close(fd);
+        if (!ok) return Status::NotFound("file is no longer stored");
+        return body;
+      },
+      [shared, error, rec](Result<std::string> body) {
+        if (!body.ok()) {
+          error(404, body.status());
+          return;
+        }
+        HttpResponse r;
+        r.content_type = rec.mime;
+        r.body = std::move(*body);
+        std::string quoted;
+        for (char ch : rec.name) quoted += (ch == '"' || ch == '\\') ? '_' : ch;
+        r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + quoted + "\"");
+        r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+        r.headers.emplace_back("Cache-Control", "private, max-age=0");
+        r.headers.emplace_back("X-Content-SHA256", rec.sha256);
+        (*shared)(std::move(r));
+      });
+  if (!queued_read) error(503, Status::Unavailable("storage is overloaded"));
 }
 
 }  // namespace smartlink::server

@@ -293,6 +293,14 @@ struct Hub::Impl {
   void SweepFiles(int64_t now);
   // GET /files/<id>
   void HttpFile(const std::string& user, const std::string& file_id, HttpResponder respond);
+  // Whether `user` may read the file: a member of its conversation, or someone who sees a
+  // moment it is attached to (the author and their followers). Calls `then` on the hub
+  // thread with ok, forbidden, or unavailable when storage is overloaded.
+  void MayReadFile(const std::string& user, const storage::FileRecord& rec,
+                   std::function<void(Status)> then);
+  // Answers GET /files/ID with the file's content, or 404 once it has expired.
+  void SendFileBody(const storage::FileRecord& rec, std::shared_ptr<HttpResponder> shared,
+                    std::function<void(int, const Status&)> error);
 
   // --- hub_notify.cc: notifications ---
   // Stores a notification and delivers it now (user online) or at their next session.

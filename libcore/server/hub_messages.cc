@@ -114,6 +114,8 @@ void Hub::Impl::MsgSend(Conn& c, const Request& req) {
       if (!f.ok()) return f.status();
       if (f->conv != msg.conv)
         return Status::Forbidden("file " + file_id + " is not in " + msg.conv);
+      if (f->expires_ts > 0 && msg.ts >= f->expires_ts)
+        return Status::NotFound("file " + file_id + " expired");
       msg.file = protocol::FileRef{f->file_id, f->name, f->mime, f->size};
       return Status::Ok();
     };

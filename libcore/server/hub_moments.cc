@@ -84,6 +84,9 @@ void Hub::Impl::MomentPost(Conn& c, const Request& req) {
           if (f->uploader != author) {
             return Status::Forbidden("a moment may carry only files its author uploaded");
           }
+          if (f->expires_ts > 0 && ts >= f->expires_ts) {
+            return Status::NotFound("file " + file_id + " expired");
+          }
         }
         return s.InsertMoment(author, m.text, m.file_ids, ts);
       },

@@ -262,6 +262,54 @@ TEST_F(Files, GoneAfterExpiry) {
   EXPECT_EQ(404, HttpRequest(server_->http_url(), "GET", "/files/" + id + "?user=bob").status);
 }
 
+// A file attached to a moment is readable by the author's followers (who see the moment),
+// over the socket and HTTP, until the moment is deleted; others still get forbidden.
+TEST_F(Files, AMomentsFileIsReadableByTheAuthorsFollowers) {
+  Start();
+  ASSERT_EQ("ok", alice_->Request({{"type", "room.create"}, {"room", "mine"}})["type"]);
+  Json end = Upload(*alice_, "#mine", "p.png", "image/png", "moment picture");
+  ASSERT_EQ("ok", end["type"]) << end.dump();
+  std::string id = end["file_id"];
+  auto carol = Login(*server_, "carol");
+  auto eve = Login(*server_, "eve");
+  ASSERT_TRUE(carol && eve);
+  ASSERT_EQ("ok", carol->Request({{"type", "follow"}, {"user", "alice"}})["type"]);
+  // Following alone does not open her room's files.
+  EXPECT_EQ("forbidden", carol->Request({{"type", "file.get"}, {"file_id", id}})["code"]);
+
+  Json posted =
+      alice_->Request({{"type", "moment.post"}, {"text", "look"}, {"file_ids", Json::array({id})}});
+  ASSERT_EQ("ok", posted["type"]) << posted.dump();
+  EXPECT_EQ("moment picture", Download(*carol, id, false));
+  HttpResult h = HttpRequest(server_->http_url(), "GET", "/files/" + id + "?user=carol");
+  EXPECT_EQ(200, h.status);
+  EXPECT_EQ("moment picture", h.body);
+  EXPECT_EQ("forbidden", eve->Request({{"type", "file.get"}, {"file_id", id}})["code"]);
+  EXPECT_EQ(403, HttpRequest(server_->http_url(), "GET", "/files/" + id + "?user=eve").status);
+
+  ASSERT_EQ("ok", alice_->Request(
+                      {{"type", "moment.delete"}, {"moment_id", posted["moment_id"]}})["type"]);
+  EXPECT_EQ("forbidden", carol->Request({{"type", "file.get"}, {"file_id", id}})["code"]);
+  EXPECT_EQ(403, HttpRequest(server_->http_url(), "GET", "/files/" + id + "?user=carol").status);
+}
+
+// An expired file cannot be sent again or attached to a moment.
+TEST_F(Files, AnExpiredFileCannotBeSentOrPosted) {
+  Start({"--file-ttl", "1s"});
+  Json end = Upload(*alice_, "#share", "brief.txt", "text/plain", "here for a second");
+  ASSERT_EQ("ok", end["type"]);
+  std::string id = end["file_id"];
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  Json r =
+      alice_->Request({{"type", "msg.send"}, {"to", "#share"}, {"text", "again"}, {"file_id", id}});
+  EXPECT_EQ("not_found", r["code"]) << r.dump();
+  r = alice_->Request({{"type", "moment.post"}, {"text", "x"}, {"file_ids", Json::array({id})}});
+  EXPECT_EQ("not_found", r["code"]) << r.dump();
+  // Only the upload's own message is in the room.
+  Json hist = bob_->Request({{"type", "history"}, {"conv", "#share"}});
+  EXPECT_EQ(1u, hist["messages"].size()) << hist.dump();
+}
+
 TEST_F(Files, SendingAStoredFileAgainStaysInItsConversation) {
   Start();
   Json end = Upload(*alice_, "#share", "a.txt", "text/plain", "abc");
