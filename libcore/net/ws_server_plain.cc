@@ -2,9 +2,11 @@
 
 #include "lean_plain.h"
 #include "quiet_log.h"
+#include "strict_frames.h"
 #include "ws_server_impl.h"
 
 SMARTLINK_QUIET_CONNECTION_LOG(smartlink::net::LoopConfig<smartlink::net::LeanPlainEndpoint>)
+SMARTLINK_STRICT_FRAMES(smartlink::net::LoopConfig<smartlink::net::LeanPlainEndpoint>)
 
 namespace smartlink::net {
 

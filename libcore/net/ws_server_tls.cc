@@ -5,10 +5,12 @@
 
 #include "lean_tls.h"
 #include "quiet_log.h"
+#include "strict_frames.h"
 #include "tls_context.h"
 #include "ws_server_impl.h"
 
 SMARTLINK_QUIET_CONNECTION_LOG(smartlink::net::LoopConfig<smartlink::net::LeanTlsEndpoint>)
+SMARTLINK_STRICT_FRAMES(smartlink::net::LoopConfig<smartlink::net::LeanTlsEndpoint>)
 
 namespace smartlink::net {
 

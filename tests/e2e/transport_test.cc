@@ -362,5 +362,65 @@ TEST_F(Transport, ClientsConnectByAddressAndByNameAndReportARefusal) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
+// The close code a framing violation gets: the connection answers with a close frame
+// carrying it, as RFC 6455 section 7.4.1 names them.
+int CloseCodeAfter(const std::string& ws_url, const std::string& bytes) {
+  RawWs ws;
+  if (ws.Open(ws_url) != 101) return -1;
+  if (!ws.SendText(R"({"type":"auth","user":"alice"})") || !ws.SendBytes(bytes)) return -2;
+  for (;;) {
+    int op;
+    std::string payload;
+    if (!ws.ReadFrame(&op, &payload, 10000)) return 1006;  // closed without a close frame
+    if (op != 0x8) continue;
+    if (payload.size() < 2) return 1005;
+    return static_cast<unsigned char>(payload[0]) << 8 | static_cast<unsigned char>(payload[1]);
+  }
+}
+
+// A masked text frame of `payload` whose length is written in `length_bytes` extended
+// bytes (2 or 8) even when fewer would do.
+std::string FrameWithLongLength(const std::string& payload, int length_bytes) {
+  std::string f;
+  f += static_cast<char>(0x81);
+  f += static_cast<char>(0x80 | (length_bytes == 2 ? 126 : 127));
+  for (int i = length_bytes - 1; i >= 0; --i) {
+    f += static_cast<char>((static_cast<uint64_t>(payload.size()) >> (8 * i)) & 0xFF);
+  }
+  f += std::string(4, '\0');  // a zero mask leaves the payload as it is
+  return f + payload;
+}
+
+TEST_F(Transport, FramingViolationsCloseWithProtocolError) {
+  std::string ping = R"({"type":"ping"})";
+  // A length in more bytes than it needs (RFC 6455 section 5.2: "the minimal number").
+  EXPECT_EQ(1002, CloseCodeAfter(server_->ws_url(), FrameWithLongLength(ping, 2)));
+  EXPECT_EQ(1002, CloseCodeAfter(server_->ws_url(), FrameWithLongLength(ping, 8)));
+  std::string unmasked = RawWs::Frame(0x1, ping);
+  unmasked[1] = static_cast<char>(unmasked[1] & 0x7F);  // mask bit off; key read as payload
+  EXPECT_EQ(1002, CloseCodeAfter(server_->ws_url(), unmasked));
+  std::string rsv = RawWs::Frame(0x1, ping);
+  rsv[0] = static_cast<char>(rsv[0] | 0x40);  // RSV1 with no extension agreed
+  EXPECT_EQ(1002, CloseCodeAfter(server_->ws_url(), rsv));
+  EXPECT_EQ(1002, CloseCodeAfter(server_->ws_url(), RawWs::Frame(0x3, ping)));  // opcode 3
+  EXPECT_EQ(1007, CloseCodeAfter(server_->ws_url(), RawWs::Frame(0x1, "\xC3\x28")));
+  // A frame whose length is minimal is served as usual on the same server.
+  EXPECT_EQ("pong", bob_->Request({{"type", "ping"}})["type"]);
+}
+
+// A handshake of any version but 13 (or none: the hixie-76 draft) is answered 426 with the
+// version the server speaks, as RFC 6455 section 4.4 asks.
+TEST_F(Transport, HandshakesOfOtherVersionsGet426) {
+  for (std::string version : {"8", "7", "0", "99", ""}) {
+    std::vector<std::string> headers = {"Connection: Upgrade", "Upgrade: websocket",
+                                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="};
+    if (!version.empty()) headers.push_back("Sec-WebSocket-Version: " + version);
+    HttpResult h = HttpRequest(server_->http_url(), "GET", "/ws", "", headers);
+    EXPECT_EQ(426, h.status) << "version '" << version << "': " << h.headers;
+    EXPECT_NE(std::string::npos, h.headers.find("Sec-WebSocket-Version: 13\r\n"))
+        << "version '" << version << "': " << h.headers;
+  }
+}
+
 }  // namespace
 }  // namespace smartlink::testing
