@@ -25,15 +25,23 @@ void Hub::Impl::ToStream(const Stream& s, const FramePtr& frame, const char* typ
   }
 }
 
+// The host, the viewers and the host's followers (who were told it went live) hear that it
+// ended, each session once.
 void Hub::Impl::EndStream(const std::string& name, const std::string& why) {
   auto it = streams.find(name);
   if (it == streams.end()) return;
-  ToStream(
-      it->second,
-      MakeFrame(protocol::EncodeEvent(
-          "live.status",
-          {{"stream", name}, {"status", "ended"}, {"host", it->second.host}, {"reason", why}})),
-      "live.status");
+  const Stream& s = it->second;
+  FramePtr frame = MakeFrame(protocol::EncodeEvent(
+      "live.status", {{"stream", name}, {"status", "ended"}, {"host", s.host}, {"reason", why}}));
+  ToStream(s, frame, "live.status");
+  if (auto f = followers.find(s.host); f != followers.end()) {
+    for (const std::string& follower : f->second) {
+      for (ConnId conn : state.SessionsOf(follower)) {
+        if (s.viewers.count(conn)) continue;
+        if (Conn* c = Find(conn)) Send(*c, frame, "live.status");
+      }
+    }
+  }
   streams.erase(it);
 }
 

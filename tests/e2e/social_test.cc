@@ -180,7 +180,10 @@ TEST(Live, StreamWithTwoViewersCountsChatAndEnd) {
   auto host = Login(*server, "alice");
   auto v1 = Login(*server, "bob");
   auto v2 = Login(*server, "carol");
-  ASSERT_TRUE(host && v1 && v2);
+  auto fan = Login(*server, "erin");  // follows alice, does not watch
+  ASSERT_TRUE(host && v1 && v2 && fan);
+  ASSERT_EQ("ok", fan->Request({{"type", "follow"}, {"user", "alice"}})["type"]);
+  ASSERT_EQ("ok", v1->Request({{"type", "follow"}, {"user", "alice"}})["type"]);
   Json r = host->Request({{"type", "live.start"}, {"stream", "show"}, {"title", "Tonight"}});
   ASSERT_EQ("ok", r["type"]) << r.dump();
   EXPECT_EQ("conflict",
@@ -217,9 +220,17 @@ TEST(Live, StreamWithTwoViewersCountsChatAndEnd) {
 
   EXPECT_EQ("forbidden", v1->Request({{"type", "live.end"}, {"stream", "show"}})["code"]);
   EXPECT_EQ("ok", host->Request({{"type", "live.end"}, {"stream", "show"}})["type"]);
-  Json ended = v1->WaitFor(
-      [](const Json& j) { return IsType(j, "live.status") && j.value("status", "") == "ended"; });
+  auto is_ended = [](const Json& j) {
+    return IsType(j, "live.status") && j.value("status", "") == "ended";
+  };
+  // The viewer (a follower too) hears it once; the follower who never joined hears it too.
+  Json ended = v1->WaitFor(is_ended);
   EXPECT_EQ("ended", ended["status"]);
+  EXPECT_EQ("ended by the host", ended["reason"]);
+  for (const Json& e : v1->Drain(200)) EXPECT_FALSE(is_ended(e)) << e.dump();
+  ended = fan->WaitFor(is_ended);
+  EXPECT_EQ("show", ended["stream"]) << ended.dump();
+  EXPECT_EQ("alice", ended["host"]);
   EXPECT_EQ("not_found", v1->Request({{"type", "live.join"}, {"stream", "show"}})["code"]);
 }
 
