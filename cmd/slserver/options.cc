@@ -78,8 +78,8 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
   app.add_option("--max-file", o.max_file, "Largest file accepted (too_large)")
       ->envname("SL_MAX_FILE");
   app.add_option("--file-types", o.file_types,
-                 "Comma-separated MIME types accepted for files, such as image/*,text/plain "
-                 "(empty: any)")
+                 "Comma-separated MIME types accepted for files, such as image/*,text/plain; "
+                 "compared without case or parameters (empty: any)")
       ->envname("SL_FILE_TYPES");
   app.add_option("--file-ttl", o.file_ttl, "Files expire this long after upload (0: never)")
       ->envname("SL_FILE_TTL");

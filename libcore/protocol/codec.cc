@@ -178,17 +178,6 @@ class Fields {
   Status status_;
 };
 
-bool IsValidMime(std::string_view mime) {
-  size_t slash = mime.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == mime.size()) return false;
-  for (unsigned char c : mime) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '/' || c == '.' || c == '+' || c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  return mime.find('/', slash + 1) == std::string_view::npos;
-}
-
 bool IsFileId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id) {

@@ -1,5 +1,7 @@
 #include "smartlink/protocol/names.h"
 
+#include <algorithm>
+
 namespace smartlink::protocol {
 
 bool IsValidName(std::string_view name) {
@@ -18,6 +20,59 @@ bool IsValidFileName(std::string_view name) {
     if (c < 0x20 || c == 0x7f || c == '/' || c == '\\') return false;
   }
   return true;
+}
+
+namespace {
+
+bool IsTokenChar(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         (c != 0 &&
+          std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos);
+}
+
+}  // namespace
+
+bool IsValidMime(std::string_view m) {
+  size_t i = 0;
+  auto token = [&] {
+    size_t start = i;
+    while (i < m.size() && IsTokenChar(static_cast<unsigned char>(m[i]))) ++i;
+    return i > start;
+  };
+  auto space = [&] {
+    while (i < m.size() && (m[i] == ' ' || m[i] == '\t')) ++i;
+  };
+  if (!token() || i == m.size() || m[i++] != '/' || !token()) return false;
+  for (;;) {
+    size_t before = i;
+    space();
+    if (i == m.size()) return i == before;  // no trailing blanks
+    if (m[i++] != ';') return false;
+    space();
+    if (!token() || i == m.size() || m[i++] != '=') return false;
+    if (i < m.size() && m[i] == '"') {
+      for (++i;; ++i) {
+        if (i == m.size()) return false;
+        auto c = static_cast<unsigned char>(m[i]);
+        if (c == '"') break;
+        if (c == '\\' && ++i == m.size()) return false;
+        c = static_cast<unsigned char>(m[i]);
+        if ((c < 0x20 && c != '\t') || c >= 0x7f) return false;
+      }
+      ++i;
+    } else if (!token()) {
+      return false;
+    }
+  }
+}
+
+std::string MimeEssence(std::string_view mime) {
+  std::string out(mime.substr(0, std::min(mime.find(';'), mime.size())));
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
 }
 
 std::string ConvId::str() const {

@@ -78,12 +78,15 @@ std::string Hub::Impl::ContentPath(const std::string& sha256_hex) const {
   return FilesDir() + "/" + sha256_hex.substr(0, 2) + "/" + sha256_hex;
 }
 
+// Media types compare without case and without their parameters (RFC 9110 section 8.3.1).
 bool Hub::Impl::MimeAllowed(const std::string& mime) const {
   if (opt.file_types.empty()) return true;
-  for (const std::string& pattern : opt.file_types) {
-    if (pattern == "*" || pattern == "*/*" || pattern == mime) return true;
+  std::string essence = protocol::MimeEssence(mime);
+  for (const std::string& given : opt.file_types) {
+    std::string pattern = protocol::MimeEssence(given);
+    if (pattern == "*" || pattern == "*/*" || pattern == essence) return true;
     if (pattern.size() > 2 && pattern.compare(pattern.size() - 2, 2, "/*") == 0 &&
-        mime.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0) {
+        essence.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0) {
       return true;
     }
   }

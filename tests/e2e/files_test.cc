@@ -159,6 +159,18 @@ TEST_F(Files, TooLargeWrongTypeAndBadNamesAreRefused) {
                        {"size", 10}});
   EXPECT_EQ("bad_request", r["code"]);
   EXPECT_NE(std::string::npos, r.value("message", "").find("not accepted"));
+  // Types match without case and parameters; the type is kept as given.
+  Json end = Upload(*alice_, "#share", "n.txt", "Text/Plain; charset=utf-8", "note");
+  ASSERT_EQ("ok", end["type"]) << end.dump();
+  EXPECT_EQ("ok", alice_->Request({{"type", "file.begin"},
+                                   {"to", "#share"},
+                                   {"name", "p.png"},
+                                   {"mime", "IMAGE/PNG"},
+                                   {"size", 1}})["type"]);
+  HttpResult h = HttpRequest(server_->http_url(), "GET",
+                             "/files/" + end["file_id"].get<std::string>() + "?user=bob");
+  EXPECT_NE(std::string::npos, h.headers.find("Content-Type: Text/Plain; charset=utf-8\r\n"))
+      << h.headers;
   for (const std::string& name :
        std::vector<std::string>{"..", "../etc/passwd", "a/b", std::string("nul\0x", 5)}) {
     r = alice_->Request({{"type", "file.begin"},

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "smartlink/protocol/names.h"
+
 namespace smartlink::protocol {
 namespace {
 
@@ -516,8 +518,26 @@ TEST(Codec, DecodesFileBegin) {
   EXPECT_EQ(123456, b.size);
 }
 
+TEST(Codec, AcceptsMimeTypesWithParametersAndAnyCase) {
+  for (const char* mime :
+       {"text/plain; charset=utf-8", "Image/PNG", "text/plain;charset=UTF-8",
+        "multipart/mixed; boundary=\"a b;c\"", "a/b; x=\"q\\\"\"", "application/vnd.api+json"}) {
+    Decoded d =
+        D({{"type", "file.begin"}, {"to", "#lobby"}, {"name", "a"}, {"mime", mime}, {"size", 1}});
+    EXPECT_DECODES(d, Op::kFileBegin);
+    EXPECT_EQ(mime, d.request.as<FileBegin>().mime);
+  }
+  EXPECT_EQ("text/plain", MimeEssence("Text/Plain; charset=utf-8"));
+  EXPECT_EQ("image/png", MimeEssence("image/PNG"));
+  EXPECT_EQ("a/b", MimeEssence("a/b ;x=y"));
+}
+
 TEST(Codec, RejectsFileBeginWithBadMime) {
-  for (const char* mime : {"", "text", "/plain", "text/", "text/plain/x", "text/pl ain"}) {
+  for (const char* mime :
+       {"", "text", "/plain", "text/", "text/plain/x", "text/pl ain", "text/plain ", " text/plain",
+        "text/plain;", "text/plain; charset", "text/plain; charset=", "text/plain; a=\"open",
+        "text/plain; a=\"x\r\ny\"", "text/plain\r\nX-Evil: 1", "text/plain; a=b c",
+        "t\xc3\xa9xt/plain"}) {
     Decoded d =
         D({{"type", "file.begin"}, {"to", "#lobby"}, {"name", "a"}, {"mime", mime}, {"size", 1}});
     EXPECT_EQ(Code::kBadRequest, d.status.code()) << mime;

@@ -18,6 +18,13 @@ inline bool IsValidRoomName(std::string_view room) { return IsValidName(room); }
 // other control characters. It is only ever shown, never used as a path.
 bool IsValidFileName(std::string_view name);
 
+// A media type as RFC 9110 (section 8.3.1) writes it: type "/" subtype, then parameters
+// ("; charset=utf-8"), each name=token or name="quoted string"; no control characters.
+bool IsValidMime(std::string_view mime);
+// The type/subtype of a valid media type, lowercased and without its parameters: what is
+// compared against --file-types ("Text/Plain; charset=utf-8" is "text/plain").
+std::string MimeEssence(std::string_view mime);
+
 // A conversation: a room ("#lobby") or a direct conversation ("@alice,bob", ids sorted).
 struct ConvId {
   enum class Kind { kRoom, kDirect };
