@@ -97,12 +97,12 @@ void Hub::OnOpen(ConnId id, HandshakeInfo info) {
   c.opened_ms = c.last_rx_ms = c.last_ping_ms = now;
   h.metrics.connections_total++;
 
-  if (!info.token.empty()) {
-    if (!h.opt.verifier) {
-      h.Error(c, nullptr, Status::Unauthenticated("this server does not accept tokens"));
-      h.CloseConn(c, 4003, "token not accepted");
-      return;
-    }
+  if (!info.token.empty() && !h.opt.verifier) {
+    // As for a token in the auth frame: the client may still name itself (below, or with
+    // an auth frame before the auth timeout).
+    h.Error(c, nullptr,
+            Status::Unauthenticated("this server runs open auth without a key: send 'user'"));
+  } else if (!info.token.empty()) {
     auto claims = h.opt.verifier->Verify(info.token, h.clock.NowMs());
     if (!claims.ok()) {
       h.Error(c, nullptr, claims.status());

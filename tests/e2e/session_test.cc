@@ -88,6 +88,24 @@ TEST(Session, OpenModeTakesUserFromQuery) {
   EXPECT_EQ("carol", w["user"]);
 }
 
+// A token is no use to an open-auth server without a key, at the handshake as in the auth
+// frame: unauthenticated, and the connection stays open for the client to name itself.
+TEST(Session, OpenServerAnswersATokenUnauthenticatedAndStaysOpen) {
+  auto server = ServerProcess::Start();
+  ASSERT_TRUE(server);
+  auto c = Connect(server->ws_url() + "?token=" + Token("alice", 3600));
+  ASSERT_TRUE(c);
+  Json e = c->WaitForType("error");
+  EXPECT_EQ("unauthenticated", e["code"]) << e.dump();
+  Json w = c->Request({{"type", "auth"}, {"user", "alice"}});
+  EXPECT_EQ("welcome", w["type"]) << w.dump();
+  EXPECT_FALSE(c->closed());
+  // With ?user= too, the user is signed in as that name.
+  auto d = Connect(server->ws_url() + "?user=dan&token=" + Token("alice", 3600));
+  ASSERT_TRUE(d);
+  EXPECT_EQ("dan", d->WaitForType("welcome")["user"]);
+}
+
 TEST(Session, JwtAtHandshakeQueryHeaderAndFirstFrame) {
   auto server = ServerProcess::Start({"--jwt-secret", kSecret});
   ASSERT_TRUE(server);
