@@ -594,10 +594,63 @@ size_t JsonDepth(std::string_view text) {
   return max;
 }
 
+namespace {
+
+// Reads the top-level "id" of a frame nested too deeply to be parsed into a tree, so that
+// its error can still carry `re`. SAX builds no tree, and nlohmann's parser keeps its own
+// stack rather than recursing, so any depth is safe. An id that is an object or an array is
+// not kept.
+class TopLevelId final : public nlohmann::json_sax<Json> {
+ public:
+  Json id;
+
+  bool null() override { return Value(Json()); }
+  bool boolean(bool v) override { return Value(v); }
+  bool number_integer(number_integer_t v) override { return Value(v); }
+  bool number_unsigned(number_unsigned_t v) override { return Value(v); }
+  bool number_float(number_float_t v, const string_t&) override { return Value(v); }
+  bool string(string_t& v) override { return Value(v); }
+  bool binary(binary_t&) override { return Value(Json()); }
+  bool start_object(std::size_t) override { return Open(); }
+  bool end_object() override { return Close(); }
+  bool start_array(std::size_t) override { return Open(); }
+  bool end_array() override { return Close(); }
+  bool key(string_t& k) override {
+    id_next_ = depth_ == 1 && k == "id";
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  bool Value(Json v) {
+    if (id_next_) id = std::move(v);
+    id_next_ = false;
+    return true;
+  }
+  bool Open() {
+    id_next_ = false;
+    ++depth_;
+    return true;
+  }
+  bool Close() {
+    --depth_;
+    return true;
+  }
+
+  size_t depth_ = 0;
+  bool id_next_ = false;
+};
+
+}  // namespace
+
 Decoded DecodeRequest(std::string_view frame, const CodecLimits& limits) {
   if (JsonDepth(frame) > limits.max_depth) {
     Decoded d;
     d.status = Status::BadRequest("JSON nested deeper than " + std::to_string(limits.max_depth));
+    TopLevelId sax;
+    if (Json::sax_parse(frame, &sax)) d.request.id = std::move(sax.id);
     return d;
   }
   Json obj = Json::parse(frame, nullptr, /*allow_exceptions=*/false);

@@ -1076,6 +1076,29 @@ TEST(Codec, RejectsNestingDeeperThanTheLimit) {
   EXPECT_EQ(Code::kBadRequest, deep.status.code());
 }
 
+// The error for a frame nested too deep still carries `re`: the top-level id is read
+// without building the tree, whatever the depth and wherever the id is.
+TEST(Codec, RequestNestedTooDeepKeepsItsTopLevelId) {
+  CodecLimits lim;
+  std::string nest = std::string(100000, '[') + std::string(100000, ']');
+  Decoded d = T(R"({"type":"ping","x":)" + nest + R"(,"id":"deep-1"})", lim);
+  EXPECT_EQ(Code::kBadRequest, d.status.code());
+  EXPECT_EQ(Json("deep-1"), d.request.id);
+  d = T(R"({"id":7,"x":)" + nest + "}", lim);
+  EXPECT_EQ(Json(7), d.request.id);
+  // An "id" inside the nesting is not the request's.
+  d = T(R"({"type":"ping","x":[{"id":"inner","y":)" + nest + "}]}", lim);
+  EXPECT_TRUE(d.request.id.is_null()) << d.request.id.dump();
+  // Nor is one of an object value, or one in a frame that is not JSON at all.
+  d = T(R"({"id":{"a":)" + nest + "}}", lim);
+  EXPECT_TRUE(d.request.id.is_null()) << d.request.id.dump();
+  d = T(R"({"id":"x","x":)" + nest, lim);
+  EXPECT_TRUE(d.request.id.is_null()) << d.request.id.dump();
+  // An id over max_id_bytes is answered with its `re`, as in a frame of usual depth.
+  d = T(R"({"id":")" + std::string(200, 'a') + R"(","x":)" + nest + "}", lim);
+  EXPECT_EQ(Json(std::string(200, 'a')), d.request.id);
+}
+
 // --- JsonDepth ---
 
 TEST(JsonDepth, CountsNestedBrackets) {
