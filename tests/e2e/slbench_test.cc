@@ -38,6 +38,12 @@ std::string Slurp(const std::string& path) {
 // Runs slbench with `args`; stdout and stderr go through files in `dir`.
 Outcome RunSlbench(const TempDir& dir, const std::vector<std::string>& args) {
   std::string out = dir.File("stdout"), err = dir.File("stderr");
+  // Made before fork: the child of a threaded process only makes async-signal-safe calls.
+  std::vector<std::string> argv = {SLBENCH_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> a;
+  for (auto& s : argv) a.push_back(s.data());
+  a.push_back(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
     int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -45,11 +51,6 @@ Outcome RunSlbench(const TempDir& dir, const std::vector<std::string>& args) {
     if (o < 0 || e < 0) _exit(127);
     dup2(o, 1);
     dup2(e, 2);
-    std::vector<std::string> argv = {SLBENCH_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> a;
-    for (auto& s : argv) a.push_back(s.data());
-    a.push_back(nullptr);
     execv(a[0], a.data());
     _exit(127);
   }

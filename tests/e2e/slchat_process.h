@@ -17,6 +17,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -48,18 +49,33 @@ class SlchatProcess {
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
       return;
     }
+    // The arguments and environment are made before fork: the child of a threaded process
+    // only makes async-signal-safe calls (a malloc there can wait forever on a lock that
+    // another thread held at the fork).
+    std::vector<char*> argv = {const_cast<char*>(SLCHAT_PATH)};
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    env.insert(env.begin(), "NO_COLOR=1");
+    std::vector<char*> envp;
+    for (char** e = environ; *e; ++e) {
+      std::string_view name(*e, std::string_view(*e).find('='));
+      bool replaced = false;
+      for (const std::string& mine : env) {
+        replaced =
+            replaced || (mine.size() > name.size() && mine.compare(0, name.size(), name) == 0 &&
+                         mine[name.size()] == '=');
+      }
+      if (!replaced) envp.push_back(*e);
+    }
+    for (std::string& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
       dup2(in[0], 0);
       dup2(out[1], 1);
       dup2(err[1], 2);
       for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
-      setenv("NO_COLOR", "1", 1);
-      for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
-      std::vector<char*> argv = {const_cast<char*>(SLCHAT_PATH)};
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
+      execve(argv[0], argv.data(), envp.data());
       _exit(127);
     }
     close(in[0]);

@@ -26,6 +26,12 @@ using Json = nlohmann::json;
 int Run(std::vector<std::string> argv, std::string* out = nullptr, int timeout_ms = 20000) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+  // Everything the child needs is made before fork: the child of a threaded process may
+  // only make async-signal-safe calls (a malloc can wait forever on a lock another thread
+  // held at the fork, and then this read never ends).
+  std::vector<char*> a;
+  for (auto& s : argv) a.push_back(s.data());
+  a.push_back(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
     int null_in = open("/dev/null", O_RDONLY);
@@ -33,9 +39,6 @@ int Run(std::vector<std::string> argv, std::string* out = nullptr, int timeout_m
     dup2(fds[1], 1);
     int null = open("/dev/null", O_WRONLY);
     dup2(null, 2);
-    std::vector<char*> a;
-    for (auto& s : argv) a.push_back(s.data());
-    a.push_back(nullptr);
     execvp(a[0], a.data());
     _exit(127);
   }
