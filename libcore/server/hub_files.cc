@@ -318,6 +318,13 @@ void Hub::Impl::MayReadFile(const std::string& user, const storage::FileRecord& 
     then(Status::Ok());
     return;
   }
+  // Only the uploader's moments can carry the file, and only the uploader and their
+  // followers see those: anyone else is refused without a look at storage.
+  auto f = followers.find(rec.uploader);
+  if (user != rec.uploader && (f == followers.end() || !f->second.count(user))) {
+    then(Status::Forbidden("not a member of the file's conversation"));
+    return;
+  }
   bool queued =
       storage.Read<bool>([file_id = rec.file_id,
                           user](storage::Store& s) { return s.FileInVisibleMoment(file_id, user); },

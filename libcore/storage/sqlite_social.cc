@@ -259,10 +259,13 @@ Result<std::vector<MomentRecord>> Feed(SqlConn& c, std::string_view viewer,
 Result<bool> FileInVisibleMoment(SqlConn& c, std::string_view file_id, std::string_view viewer) {
   Stmt q = c.Prepare(
       "SELECT 1 FROM moments m WHERE m.deleted = 0 "
-      "AND (',' || m.file_ids || ',') LIKE ('%,' || ? || ',%') "
-      "AND (m.author = ? OR EXISTS (SELECT 1 FROM follows f WHERE f.follower = ? "
+      // A moment carries only its author's uploads: the author's moments are all it reads
+      // (moments_by_author).
+      "AND m.author = (SELECT uploader FROM files WHERE file_id = ?1) "
+      "AND (',' || m.file_ids || ',') LIKE ('%,' || ?1 || ',%') "
+      "AND (m.author = ?2 OR EXISTS (SELECT 1 FROM follows f WHERE f.follower = ?2 "
       "     AND f.followee = m.author)) LIMIT 1");
-  q.Bind(file_id).Bind(viewer).Bind(viewer);
+  q.Bind(file_id).Bind(viewer);
   int rc = q.Step();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.Error("moment files");
   return rc == SQLITE_ROW;

@@ -1320,5 +1320,55 @@ TEST(SqliteStoreCrash, UncommittedTransactionIsGoneAfterExitMidTransaction) {
   EXPECT_EQ(3, next->message.seq);
 }
 
+// --- moments ---
+
+// A file is seen through a moment by the moment's author and their followers, only while
+// the moment is there, and only through a moment of the file's uploader.
+TEST_P(SqliteStoreTest, FileInVisibleMomentFollowsAuthorFollowersAndDeletion) {
+  FileRecord f;
+  f.file_id = "f1";
+  f.conv = "#priv";
+  f.uploader = "alice";
+  f.name = "p.png";
+  f.mime = "image/png";
+  f.size = 3;
+  f.sha256 = std::string(64, 'a');
+  ASSERT_TRUE(Write([&](Store& st) { return st.InsertFile(f); }).ok());
+  ASSERT_TRUE(Write([](Store& st) { return st.SetFollow("bob", "alice", true, 1000); }).ok());
+  ASSERT_TRUE(Write([](Store& st) { return st.SetFollow("carol", "mallory", true, 1000); }).ok());
+  auto seen = [&](const std::string& file, const std::string& viewer) {
+    auto r = s().FileInVisibleMoment(file, viewer);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() && *r;
+  };
+  EXPECT_FALSE(seen("f1", "bob"));  // no moment yet
+
+  // A moment of someone else naming the file does not open it (moments carry only their
+  // author's uploads; the server refuses such a moment before it gets here).
+  int64_t other = 0;
+  ASSERT_TRUE(Write([&](Store& st) {
+                auto r = st.InsertMoment("mallory", "x", {"f1"}, 1500);
+                if (r.ok()) other = *r;
+                return r.status();
+              }).ok());
+  EXPECT_FALSE(seen("f1", "carol"));
+
+  int64_t id = 0;
+  ASSERT_TRUE(Write([&](Store& st) {
+                auto r = st.InsertMoment("alice", "look", {"f0", "f1", "f10"}, 2000);
+                if (r.ok()) id = *r;
+                return r.status();
+              }).ok());
+  EXPECT_TRUE(seen("f1", "bob"));
+  EXPECT_TRUE(seen("f1", "alice"));
+  EXPECT_FALSE(seen("f1", "carol"));
+  EXPECT_FALSE(seen("f", "bob"));  // ids are matched whole
+  EXPECT_FALSE(seen("nope", "bob"));
+
+  ASSERT_TRUE(Write([&](Store& st) { return st.DeleteMoment(id, "alice"); }).ok());
+  EXPECT_FALSE(seen("f1", "bob"));
+  EXPECT_NE(0, other);
+}
+
 }  // namespace
 }  // namespace smartlink::storage
