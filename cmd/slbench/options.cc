@@ -10,7 +10,7 @@ void AddFlags(CLI::App& app, Options& o) {
   app.footer(
       "SCENARIO is a JSON file or a preset (see --list). Exit status: 0 success; 1 the run\n"
       "failed (no connection, a report not written) or a threshold was not met; 130\n"
-      "interrupted; CLI11's codes (100 and up) for usage errors.");
+      "interrupted; 2 a usage error (a bad flag, scenario or --set).");
   app.add_option("scenario", o.scenario, "Scenario file (JSON) or preset name (default smoke)")
       ->option_text("SCENARIO");
   app.add_option("-u,--url", o.url,

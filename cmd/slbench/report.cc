@@ -192,11 +192,13 @@ void PrintSummary(FILE* out, const RunResult& r, const std::vector<Check>& check
     if (s.ack.count()) fprintf(out, "  ack          %s\n", Latencies(s.ack).c_str());
     if (s.ping.count()) fprintf(out, "  ping         %s\n", Latencies(s.ping).c_str());
     if (s.delivery.count()) fprintf(out, "  delivery     %s\n", Latencies(s.delivery).c_str());
-    if (s.delivered || s.lost || s.duplicated || s.out_of_order) {
-      bool bad = s.lost || s.duplicated || s.out_of_order;
-      fprintf(out, "  integrity    %slost %s, duplicated %s, out of order %s%s\n",
-              bad ? st.red() : "", Count(s.lost).c_str(), Count(s.duplicated).c_str(),
-              Count(s.out_of_order).c_str(), bad ? st.reset() : "");
+    if (s.delivered || s.lost || s.unacknowledged || s.duplicated || s.out_of_order) {
+      bool bad = s.lost || s.unacknowledged || s.duplicated || s.out_of_order;
+      std::string unacked =
+          s.unacknowledged ? ", sends never acknowledged " + Count(s.unacknowledged) : "";
+      fprintf(out, "  integrity    %slost %s%s, duplicated %s, out of order %s%s\n",
+              bad ? st.red() : "", Count(s.lost).c_str(), unacked.c_str(),
+              Count(s.duplicated).c_str(), Count(s.out_of_order).c_str(), bad ? st.reset() : "");
     }
     if (!s.errors.empty() || !s.failures.empty()) {
       std::string list;
@@ -236,8 +238,9 @@ void PrintSummary(FILE* out, const RunResult& r, const std::vector<Check>& check
           Count(dr.delivered).c_str());
   if (!r.drain_complete && !r.interrupted) {
     fprintf(out,
-            "%sthe drain ran out of time with %lld requests open and messages still arriving: "
-            "those count as lost (a longer \"drain\" tells late from lost)%s\n",
+            "%sthe drain ran out of time with %lld requests, sends or setups open: deliveries "
+            "not in by then and sends never acknowledged count as lost (a longer \"drain\" "
+            "tells late from lost)%s\n",
             st.yellow(), static_cast<long long>(r.drain_outstanding), st.reset());
   }
   if (r.receivers_with_issues) {
@@ -311,7 +314,10 @@ Json ReportJson(const RunResult& r, const std::vector<Check>& checks) {
         {"ping_ms", LatencyJson(s.ping)},
         {"send_lag_ms", LatencyJson(s.send_lag)},
         {"integrity",
-         {{"lost", s.lost}, {"duplicated", s.duplicated}, {"out_of_order", s.out_of_order}}},
+         {{"lost", s.lost},
+          {"unacknowledged", s.unacknowledged},
+          {"duplicated", s.duplicated},
+          {"out_of_order", s.out_of_order}}},
         {"errors", errors},
         {"connect_failures", failures},
         {"events", {{"typing", s.typing_events}, {"other", s.other_events}}},
@@ -410,6 +416,7 @@ Json ReportJson(const RunResult& r, const std::vector<Check>& checks) {
             {"outstanding", r.drain_outstanding},
             {"delivered", dr.delivered},
             {"lost", dr.lost},
+            {"unacknowledged", dr.unacknowledged},
             {"duplicated", dr.duplicated},
             {"out_of_order", dr.out_of_order},
             {"requests", OpsJson(dr)}}},
@@ -425,6 +432,18 @@ Json ReportJson(const RunResult& r, const std::vector<Check>& checks) {
           {"interrupted", r.interrupted}};
 }
 
+namespace {
+
+// A CSV field as RFC 4180 writes one: quoted when it holds a comma, quote or line break.
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+}  // namespace
+
 std::string ReportCsv(const RunResult& r) {
   std::ostringstream o;
   o << "phase,warmup,duration_s,connections_ready,connections_made,connections_failed,"
@@ -434,7 +453,7 @@ std::string ReportCsv(const RunResult& r) {
        "delivery_p50_ms,delivery_p90_ms,delivery_p99_ms,delivery_p999_ms,delivery_max_ms,"
        "ping_p50_ms,ping_p90_ms,ping_p99_ms,ping_p999_ms,ping_max_ms,"
        "connect_p50_ms,connect_p99_ms,lost,duplicated,out_of_order,errors,"
-       "slbench_cpu_pct,loop_cpu_pct,server_cpu_pct,server_rss_bytes\n";
+       "slbench_cpu_pct,loop_cpu_pct,server_cpu_pct,server_rss_bytes,unacknowledged\n";
   auto lat = [&o](const Histogram& h) {
     o << NsToMs(h.Percentile(50)) << ',' << NsToMs(h.Percentile(90)) << ','
       << NsToMs(h.Percentile(99)) << ',' << NsToMs(h.Percentile(99.9)) << ',' << NsToMs(h.max())
@@ -445,11 +464,11 @@ std::string ReportCsv(const RunResult& r) {
     const PhaseStats& s = p.stats;
     Derived d = Derive(p);
     const Phase& ph = r.plan.scenario.phases[i];
-    o << ph.name << ',' << (ph.warmup ? 1 : 0) << ',' << d.seconds << ',' << p.connections_open
-      << ',' << s.conns_made << ',' << s.conns_failed << ',' << d.msgs_offered << ',' << d.msgs_sent
-      << ',' << d.msgs_acked << ',' << s.delivered << ',' << s.expected_deliveries << ','
-      << d.offered_rate << ',' << d.achieved_rate << ',' << (d.ratio >= 0 ? 100 * d.ratio : 0)
-      << ',' << (d.saturated ? 1 : 0) << ',';
+    o << CsvField(ph.name) << ',' << (ph.warmup ? 1 : 0) << ',' << d.seconds << ','
+      << p.connections_open << ',' << s.conns_made << ',' << s.conns_failed << ',' << d.msgs_offered
+      << ',' << d.msgs_sent << ',' << d.msgs_acked << ',' << s.delivered << ','
+      << s.expected_deliveries << ',' << d.offered_rate << ',' << d.achieved_rate << ','
+      << (d.ratio >= 0 ? 100 * d.ratio : 0) << ',' << (d.saturated ? 1 : 0) << ',';
     lat(s.ack);
     lat(s.delivery);
     lat(s.ping);
@@ -462,7 +481,7 @@ std::string ReportCsv(const RunResult& r) {
     } else {
       o << ',';
     }
-    o << '\n';
+    o << ',' << s.unacknowledged << '\n';
   }
   return o.str();
 }

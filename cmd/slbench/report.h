@@ -48,7 +48,8 @@ struct Check {
 };
 std::vector<Check> Evaluate(const RunResult& r, const Thresholds& t);
 
-// Totals over the phases and the drain.
+// Totals over the phases and the drain. Lost: deliveries that never came, and message sends
+// never acknowledged.
 uint64_t TotalLost(const RunResult& r);
 uint64_t TotalErrors(const RunResult& r);
 

@@ -43,6 +43,7 @@ void PhaseStats::Merge(const PhaseStats& o) {
     refused[i] += o.refused[i];
   }
   unanswered += o.unanswered;
+  unacknowledged += o.unacknowledged;
   expected_deliveries += o.expected_deliveries;
   delivered += o.delivered;
   duplicated += o.duplicated;
@@ -114,10 +115,14 @@ std::vector<MergedInterval> MergeIntervals(const std::vector<std::vector<Interva
     m.ack = Percentiles::Of(ack);
     m.delivery = Percentiles::Of(delivery);
     m.ping = Percentiles::Of(ping);
-    // The sparse form keeps buckets, not the exact extremes.
-    m.ack.max = ack_max;
-    m.delivery.max = delivery_max;
-    m.ping.max = ping_max;
+    // The sparse form keeps buckets, not the exact extremes: the exact max replaces the
+    // bucket's top, and no percentile is shown above it.
+    for (auto [p, exact] : {std::pair{&m.ack, ack_max}, std::pair{&m.delivery, delivery_max},
+                            std::pair{&m.ping, ping_max}}) {
+      if (p->count == 0) continue;
+      p->max = exact;
+      for (int64_t* v : {&p->p50, &p->p90, &p->p99, &p->p999}) *v = std::min(*v, exact);
+    }
     out.push_back(m);
   }
   return out;

@@ -36,11 +36,14 @@ struct PhaseStats {
   Histogram reconnect;  // drop to the last caught_up
 
   // Scheduled traffic, by Op.
-  uint64_t offered[kOps] = {};       // scheduled to start in this phase
-  uint64_t sent[kOps] = {};          // written to the socket in this phase
-  uint64_t answered[kOps] = {};      // ok (or pong) received in this phase
-  uint64_t refused[kOps] = {};       // error received in this phase
-  uint64_t unanswered = 0;           // requests whose connection went away before the reply
+  uint64_t offered[kOps] = {};   // scheduled to start in this phase
+  uint64_t sent[kOps] = {};      // written to the socket in this phase
+  uint64_t answered[kOps] = {};  // ok (or pong) received in this phase
+  uint64_t refused[kOps] = {};   // error received in this phase
+  uint64_t unanswered = 0;       // requests whose connection went away before the reply
+  // Message sends never answered, ok or error: cut off by the server or the network, or
+  // still open when the run ended. Counted as lost (by the phase that offered them).
+  uint64_t unacknowledged = 0;
   uint64_t expected_deliveries = 0;  // members due the messages sent (from the seqs, at the end)
   uint64_t delivered = 0;            // msg events received (first copies)
   uint64_t duplicated = 0, out_of_order = 0;

@@ -218,9 +218,10 @@ void Worker::OnReply(Conn& c, const Fields& f, bool ok) {
     return;
   }
   // Joining a room that is not there yet, then creating it as another member does, is how
-  // a connection sets up, not an error.
+  // a connection sets up, not an error. A refused auth is counted once, as the connection's
+  // failure (SetupFailed).
   bool expected = (it->kind == Req::kJoin && code == "not_found") ||
-                  (it->kind == Req::kCreate && code == "conflict");
+                  (it->kind == Req::kCreate && code == "conflict") || it->kind == Req::kAuth;
   if (!ok && !expected) CountError(code);
   it->done = true;
   AddBusy(-1);
@@ -366,8 +367,11 @@ void Worker::OnMsg(Conn& c, const Fields& f) {
   int64_t now = MonoNs();
   bool created;
   ConvState& cs = ConvOf(c, *conv, &created);
-  // A direct conversation between two users new to the server starts at seq 1.
-  if (created && plan_.fresh_names && !conv->empty() && conv->front() == '@') cs.seq.Start(0);
+  // A direct conversation between two users new to the server starts at seq 1 (unless this
+  // connection was open before: its earlier session may have had the first messages).
+  if (created && plan_.fresh_names && !c.resumed && !conv->empty() && conv->front() == '@') {
+    cs.seq.Start(0);
+  }
   PhaseStats& s = Now();
   switch (cs.seq.Receive(*seq)) {
     case SeqTracker::Outcome::kBefore:

@@ -86,7 +86,11 @@ void Worker::Open(int conn) {
   if (c.state != State::kIdle && c.state != State::kClosed) return;
   Now().conns_attempted++;
   c.dropped = false;
-  c.convs.clear();  // a connection opened again starts its conversations afresh
+  c.resumed = c.resumed || ++c.sessions > 1;
+  // A connection opened again starts its conversations afresh; what the session before got
+  // is kept for the count of what was lost.
+  if (!c.convs.empty()) retired_.push_back(Retired{c.user, std::move(c.convs)});
+  c.convs.clear();
   StartConnect(c);
 }
 
@@ -94,7 +98,7 @@ void Worker::CloseConn(int conn) {
   Conn* c = Find(conn);
   if (!c || c->state == State::kIdle || c->state == State::kClosed) return;
   Unready(*c);
-  DropPending(*c);
+  DropPending(*c, false);
   LeaveSetup(*c);
   c->reconnecting = false;
   c->dropped = true;  // it stops receiving here: hold it only to what came before
@@ -262,7 +266,16 @@ void Worker::LeaveSetup(Conn& c) {
   AddBusy(-1);
 }
 
-void Worker::DropPending(Conn& c) {
+void Worker::CountUnacknowledged(const Conn& c) {
+  for (const Pending& p : c.pending) {
+    if (!p.done && (p.kind == Req::kRoomMsg || p.kind == Req::kDirect)) {
+      At(p.intended_ns).unacknowledged++;
+    }
+  }
+}
+
+void Worker::DropPending(Conn& c, bool unacknowledged) {
+  if (unacknowledged) CountUnacknowledged(c);
   int64_t open = 0;
   for (const Pending& p : c.pending) {
     if (p.done) continue;
@@ -277,9 +290,10 @@ void Worker::DropPending(Conn& c) {
 void Worker::Reconnect(Conn& c) {
   c.drop_ns = MonoNs();
   c.reconnecting = true;
+  c.resumed = true;
   Now().reconnects_started++;
   Unready(c);
-  DropPending(c);
+  DropPending(c, false);
   c.state = State::kClosing;
   loop_->Close(c.id, 1000, "slbench: reconnect");
 }
@@ -290,7 +304,10 @@ void Worker::OnClose(Conn& c, uint32_t gen, int code, const std::string& reason)
   c.state = State::kClosed;
   c.id = 0;
   Unready(c);
-  DropPending(c);
+  // Sends that slbench cut off itself (fewer connections, a reconnect) are its own doing;
+  // those the server or the network cut off were never acknowledged (at the end of the
+  // run, Finish counted them already).
+  DropPending(c, prev != State::kClosing);
   if (prev == State::kConnecting) {  // the connection never opened
     SetupFailed(c, reason.empty() ? "connection failed (" + std::to_string(code) + ")" : reason);
     return;
@@ -373,6 +390,7 @@ void Worker::Finish(int64_t grace_ns) {
   auto close = [this](Conn& c) {
     c.churn_active = false;
     c.reconnecting = false;
+    CountUnacknowledged(c);  // still open after the drain
     if (c.id != 0 && c.state != State::kClosed && c.state != State::kIdle) {
       c.state = State::kClosing;
       loop_->Close(c.id, 1000, "slbench: done");

@@ -133,6 +133,9 @@ class Worker {
     bool reconnecting = false;
     bool dropped = false;  // stopped receiving before the end: held to what came before
     bool failed = false;   // the last attempt failed (churn waits before the next)
+    // Opened more than once, or reconnected: its conversations are not all from seq 1.
+    bool resumed = false;
+    int sessions = 0;
     int64_t start_ns = 0, drop_ns = 0;
     int joins_left = 0, catchups_left = 0, retries = 0;
     uint64_t next_id = 1;
@@ -168,7 +171,10 @@ class Worker {
   void BecomeReady(Conn& c);
   void Unready(Conn& c);
   void LeaveSetup(Conn& c);
-  void DropPending(Conn& c);
+  // Forgets the requests awaiting a reply. `unacknowledged`: the server or the network cut
+  // them off (or the run ended first), so message sends among them count as lost.
+  void DropPending(Conn& c, bool unacknowledged);
+  void CountUnacknowledged(const Conn& c);
   void Reconnect(Conn& c);
   void ChurnNext(Conn& c);
   void Housekeeping();
@@ -215,6 +221,14 @@ class Worker {
 
   std::vector<PhaseStats> stats_;
   std::unordered_map<std::string, std::vector<int64_t>> acked_by_phase_;
+  // What the sessions before a connection was opened again received, kept for CountLost:
+  // a later session starts its conversations afresh, and must not wipe out the earlier
+  // one's gaps. Each is held to what it got before it closed (as a dropped receiver is).
+  struct Retired {
+    std::string user;
+    std::vector<ConvState> convs;
+  };
+  std::vector<Retired> retired_;
 
   // The second being recorded for the time line.
   Interval current_;

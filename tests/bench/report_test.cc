@@ -79,6 +79,41 @@ TEST(Report, LostAndErrorsCountTheWholeRun) {
   EXPECT_EQ("errors: 5 > 4", checks[1].text);
 }
 
+// Sends that were never answered count as lost, next to the deliveries that never came.
+TEST(Report, SendsNeverAcknowledgedCountAsLost) {
+  RunResult r = MakeRun();
+  r.phases[1].stats.lost = 1;
+  r.phases[1].stats.unacknowledged = 4;
+  r.drain.unacknowledged = 2;
+  EXPECT_EQ(7u, TotalLost(r));
+  Thresholds t;
+  t.max_lost = 0;
+  auto checks = Evaluate(r, t);
+  ASSERT_EQ(1u, checks.size());
+  EXPECT_FALSE(checks[0].passed);
+  nlohmann::json j = ReportJson(r, checks);
+  EXPECT_EQ(4, j["phases"][1]["integrity"]["unacknowledged"]);
+  EXPECT_NE(std::string::npos, SummaryText(r, false).find("sends never acknowledged 4"));
+}
+
+// A latency gate with nothing timed is not a pass: offered pings that were never answered
+// fail it, and so does a run that timed nothing at all.
+TEST(Report, P99ThresholdWithNothingMeasuredFails) {
+  RunResult r = MakeRun();
+  r.phases[1].stats.offered[static_cast<int>(Op::kPing)] = 40;
+  Thresholds t;
+  t.max_p99_ns = 50 * kNsPerMs;
+  auto checks = Evaluate(r, t);
+  ASSERT_EQ(1u, checks.size());
+  EXPECT_FALSE(checks[0].passed);
+  EXPECT_EQ("p99 ping (main)", checks[0].what);
+
+  RunResult idle = MakeRun();
+  checks = Evaluate(idle, t);
+  ASSERT_EQ(1u, checks.size());
+  EXPECT_FALSE(checks[0].passed) << checks[0].text;
+}
+
 TEST(Report, BelowNinetyNinePercentIsSaturated) {
   RunResult r = MakeRun();
   PhaseStats& s = r.phases[1].stats;
@@ -153,6 +188,10 @@ TEST(Report, JsonCsvAndSvgCarryThePhases) {
   EXPECT_EQ(0u, csv.find("phase,warmup,duration_s,"));
   EXPECT_NE(std::string::npos, csv.find("\nwarm,1,1,"));
   EXPECT_NE(std::string::npos, csv.find("\nmain,0,1,"));
+  // A phase name with a comma or a quote is quoted as RFC 4180 says.
+  r.plan.scenario.phases[1].name = "a,\"b\"";
+  EXPECT_NE(std::string::npos, ReportCsv(r).find("\n\"a,\"\"b\"\"\",0,1,"));
+  r.plan.scenario.phases[1].name = "main";
 
   std::string svg = PlotSvg(r);
   EXPECT_EQ(0u, svg.find("<svg xmlns=\"http://www.w3.org/2000/svg\""));

@@ -148,6 +148,30 @@ TEST(Slbench, SmallScenarioDeliversEveryMessageOnceInOrder) {
   EXPECT_EQ(0u, Slurp(dir.File("r.csv")).find("phase,warmup,"));
 }
 
+// Connections closed in one phase and opened again in a later one: the deliveries of both
+// sessions are counted as due and as received (the later session used to drop the earlier
+// one's record, so more arrived than was expected and gaps went unseen).
+TEST(Slbench, ConnectionsOpenedAgainKeepTheEarlierSessionsCount) {
+  auto server = ServerProcess::Start({"--rate", "0"});
+  ASSERT_TRUE(server);
+  TempDir dir;
+  std::string scenario = WriteScenario(
+      dir,
+      {{"rooms", 1},
+       {"publishers", 1},
+       {"rate", 20},
+       {"direct_rate", 10},
+       {"phases", Json::array({{{"name", "up"}, {"connections", 6}, {"duration", "1s"}},
+                               {{"name", "down"}, {"connections", 2}, {"duration", "1s"}},
+                               {{"name", "again"}, {"connections", 6}, {"duration", "1s"}}})}});
+  Outcome r = RunSlbench(
+      dir, {scenario, "--url", server->ws_url(), "--json", dir.File("r.json"), "--max-lost", "0"});
+  ASSERT_EQ(0, r.code) << r.out << r.err;
+  Json report = ReadJson(dir.File("r.json"));
+  ExpectComplete(report);
+  EXPECT_EQ(4, report["phases"][2]["connections"]["made"]) << report["phases"][2].dump();
+}
+
 TEST(Slbench, UnmetThresholdExitsOne) {
   auto server = ServerProcess::Start({"--rate", "0"});
   ASSERT_TRUE(server);
