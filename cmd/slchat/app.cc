@@ -3,12 +3,15 @@
 
 #include "app.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <clocale>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "exit_codes.h"
 #include "modes.h"
@@ -76,7 +79,44 @@ int RunRepl(const Setup& setup) {
   return repl.Run(&chat);
 }
 
+namespace {
+
+// A standard stream that is closed (`slchat ... <&-`) would be taken by the next file slchat
+// opens (its event loop's wake-up pipe), which it would then read as input, or write output
+// into: each is opened on /dev/null instead.
+void OpenClosedStandardStreams() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    int null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (null >= 0 && null != fd) {
+      dup2(null, fd);
+      close(null);
+    }
+  }
+}
+
+int Run(int argc, char** argv);
+
+}  // namespace
+
 int Main(int argc, char** argv) {
+  OpenClosedStandardStreams();
+  int code = Run(argc, argv);
+  // Output that could not be written (a full disk, a closed pipe with SIGPIPE ignored) is a
+  // failure, not a silent success.
+  errno = 0;
+  bool flush_failed = fflush(stdout) != 0;
+  if (flush_failed || ferror(stdout)) {
+    fprintf(stderr, "slchat: error: cannot write to standard output%s%s\n",
+            flush_failed ? ": " : "", flush_failed ? strerror(errno) : "");
+    if (code == kExitOk) code = kExitFailure;
+  }
+  return code;
+}
+
+namespace {
+
+int Run(int argc, char** argv) {
   setlocale(LC_ALL, "");
   CLI::App app("slchat: the SmartLink terminal chat client, interactive and scriptable", "slchat");
   app.footer(kHelpFooter);
@@ -100,5 +140,7 @@ int Main(int argc, char** argv) {
   if (o.exec.empty() && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) return RunRepl(setup);
   return RunScript(setup);
 }
+
+}  // namespace
 
 }  // namespace slchat

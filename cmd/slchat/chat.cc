@@ -437,4 +437,18 @@ bool Chat::FeedLine(const std::string& line) {
   return true;
 }
 
+bool Chat::HoldsSecret(const Command& cmd) const {
+  if (cmd.name == "key") return true;
+  if (cmd.name == "create") return cmd.Has("e2e") || cmd.Has("password");
+  if (cmd.name == "join") return cmd.Has("e2e") || cmd.args.size() > 1;
+  auto e2e_room = [this](const std::string& conv) {
+    if (conv.empty() || conv[0] != '#') return false;
+    auto info = rooms_.find(conv.substr(1));
+    return info != rooms_.end() && info->second.e2e;
+  };
+  if (cmd.is_text() || cmd.name == "edit") return e2e_room(current_);
+  if (cmd.name == "msg") return e2e_room(cmd.Arg(0));
+  return false;
+}
+
 }  // namespace slchat

@@ -61,6 +61,9 @@ class Chat {
 
   // For the prompt and tab completion.
   const std::string& current() const { return current_; }
+  // Whether a line holds a secret that must not be kept in the history file: a passphrase
+  // or a room password, or text for an end-to-end encrypted room.
+  bool HoldsSecret(const Command& cmd) const;
   const std::string& self() const { return session_.user(); }
   std::vector<std::string> TypingIn(const std::string& conv) const;
   std::string TransferStatus() const { return transfers_->Status(); }

@@ -1,5 +1,7 @@
 // Chat: the command dispatcher, rooms and messages.
 
+#include <cerrno>
+#include <cmath>
 #include <cstdlib>
 
 #include "chat.h"
@@ -418,7 +420,22 @@ void Chat::CmdWait(const Command& c, Done done) {
     ui_->Error("/wait: bad pattern: " + std::string(e.what()));
     return done(false);
   }
-  double timeout = c.Has("timeout") ? atof(c.Flag("timeout").c_str()) : 0;
+  double timeout = 0;  // none: wait as long as it takes
+  if (c.Has("timeout")) {
+    const std::string& v = c.Flag("timeout");
+    char* end = nullptr;
+    errno = 0;
+    timeout = strtod(v.c_str(), &end);
+    // At most 30 days: the timer counts milliseconds in an int64_t.
+    if (v.empty() || *end || errno == ERANGE || !std::isfinite(timeout) || timeout <= 0 ||
+        timeout > 30 * 86400) {
+      ui_->Error(
+          "/wait: --timeout takes a number of seconds, more than 0 and at most 30 days, "
+          "not '" +
+          v + "'");
+      return done(false);
+    }
+  }
   auto state = std::make_shared<std::pair<uint64_t, uint64_t>>(0, 0);  // watcher, timer
   state->first = Watch([this, re, state, done](const Json&, const std::string& line) {
     if (line.empty() || !std::regex_search(line, *re)) return false;

@@ -1,6 +1,10 @@
 #include "options.h"
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
 
 namespace slchat {
 
@@ -18,6 +22,38 @@ Exit codes: 0 success; 1 runtime failure (connection, refused request, wait-for 
 )";
 
 namespace {
+
+// CLI11's own range checks print DBL_MAX in full and call a word "not in range"; these say
+// what is expected.
+CLI::Validator SecondsUpTo(double max) {
+  return CLI::Validator(
+      [max](std::string& v) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        double d = strtod(v.c_str(), &end);
+        if (v.empty() || *end || errno == ERANGE || !std::isfinite(d) || d < 0 || d > max) {
+          return "must be a number of seconds from 0 to " + std::to_string(std::lround(max)) +
+                 ", not '" + v + "'";
+        }
+        return "";
+      },
+      "SECONDS");
+}
+
+CLI::Validator WholeNumberIn(long lo, long hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& v) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        long n = strtol(v.c_str(), &end, 10);
+        if (v.empty() || *end || errno == ERANGE || n < lo || n > hi) {
+          return "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                 ", not '" + v + "'";
+        }
+        return "";
+      },
+      "INT in [" + std::to_string(lo) + " - " + std::to_string(hi) + "]");
+}
 
 void AddUrl(CLI::App* sub, Options& o) {
   sub->add_option("url", o.url, "Server URL: ws://host:port or wss://host:port")->required();
@@ -49,18 +85,20 @@ void AddOptions(CLI::App& app, Options& o) {
   AddUrl(tail, o);
   tail->add_option("conv", o.conv, "#ROOM or @USER")->required();
   tail->add_option("-n,--lines", o.lines, "How many of the latest messages (default 10)")
-      ->check(CLI::Range(0, 200));
+      ->check(WholeNumberIn(0, 200));
   tail->add_option("--since", o.since, "Instead: every message after this seq")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumberIn(0, std::numeric_limits<long>::max()));
   tail->add_flag("-f,--follow", o.follow, "Keep printing new messages (reconnecting as needed)");
 
   CLI::App* history = app.add_subcommand("history", "Print a page of a conversation's history");
   AddUrl(history, o);
   history->add_option("conv", o.conv, "#ROOM or @USER")->required();
   history->add_option("--limit", o.limit, "How many messages (at most 200)")
-      ->check(CLI::Range(1, 200));
-  history->add_option("--before", o.before, "Messages before this seq")->check(CLI::PositiveNumber);
-  history->add_option("--after", o.after, "Messages after this seq")->check(CLI::NonNegativeNumber);
+      ->check(WholeNumberIn(1, 200));
+  history->add_option("--before", o.before, "Messages before this seq")
+      ->check(WholeNumberIn(1, std::numeric_limits<long>::max()));
+  history->add_option("--after", o.after, "Messages after this seq")
+      ->check(WholeNumberIn(0, std::numeric_limits<long>::max()));
 
   CLI::App* upload = app.add_subcommand("upload", "Send a file to a conversation");
   AddUrl(upload, o);
@@ -79,11 +117,11 @@ void AddOptions(CLI::App& app, Options& o) {
                    "ECMAScript regular expression, matched against each event's text line "
                    "(its JSON with --json)")
       ->required();
-  wait->add_option("--timeout", o.timeout, "Give up after this many seconds (default: never)")
-      ->check(CLI::NonNegativeNumber);
+  wait->add_option("--timeout", o.timeout, "Give up after this many seconds (default, or 0: never)")
+      ->check(SecondsUpTo(30 * 86400));
   wait->add_option("--conv", o.conv, "Only events of this conversation");
   wait->add_option("--since", o.since, "Also match the messages of --conv stored after this seq")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumberIn(0, std::numeric_limits<long>::max()));
 
   for (CLI::App* sub : {send, tail, history, upload, download, wait}) {
     sub->callback([&o, sub] { o.command = sub->get_name(); });

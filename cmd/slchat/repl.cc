@@ -1,6 +1,7 @@
 #include "repl.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -210,7 +211,15 @@ void Repl::StartEditing() {
   history(hist_, &ev, H_SETSIZE, 2000);
   history(hist_, &ev, H_SETUNIQUE, 1);
   history_path_ = HistoryPath();
-  if (!history_path_.empty()) history(hist_, &ev, H_LOAD, history_path_.c_str());
+  if (!history_path_.empty()) {
+    history(hist_, &ev, H_LOAD, history_path_.c_str());
+    // Lines are appended as they are entered; a file grown well past the 2,000 kept is
+    // written out again with just those.
+    struct stat st;
+    if (stat(history_path_.c_str(), &st) == 0 && st.st_size > 1024 * 1024) {
+      history(hist_, &ev, H_SAVE, history_path_.c_str());
+    }
+  }
   el_set(el_, EL_HIST, history, hist_);
   el_source(el_, nullptr);  // ~/.editrc
   el_set(el_, EL_ADDFN, "sl-enter", "Send the line", EnterFn);
@@ -256,11 +265,32 @@ int Repl::Run(Chat* chat) {
   fflush(stdout);
   editing_ = false;
   el_set(el_, EL_UNBUFFERED, 0);
-  if (!history_path_.empty()) {
-    HistEvent ev;
-    history(hist_, &ev, H_SAVE, history_path_.c_str());
-  }
   return code;
+}
+
+// Adds the line to the history and appends it to the history file: appending (not writing
+// the whole history out) keeps the lines of other slchat sessions running meanwhile.
+void Repl::Remember(const std::string& line) {
+  HistEvent ev;
+  history(hist_, &ev, H_ENTER, line.c_str());
+  if (history_path_.empty()) return;
+  int fd = open(history_path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  FILE* f = fdopen(fd, "a");
+  if (!f) {
+    close(fd);
+    return;
+  }
+  fseek(f, 0, SEEK_END);  // libedit writes its header when the position is 0
+  // A history of this one line, saved in libedit's format (with the file's header when the
+  // file is empty). H_NSAVE_FP would do it from hist_, but what its count means differs
+  // between libedit versions.
+  History* one = history_init();
+  history(one, &ev, H_SETSIZE, 1);
+  history(one, &ev, H_ENTER, line.c_str());
+  history(one, &ev, H_SAVE_FP, f);
+  history_end(one);
+  fclose(f);
 }
 
 void Repl::OnReadable() {
@@ -302,11 +332,9 @@ void Repl::OnLine(const std::string& line) {
   }
   chat_->OnInputChanged("");
   if (line.find_first_not_of(" \t") == std::string::npos) return;
-  HistEvent ev;
-  history(hist_, &ev, H_ENTER, line.c_str());
-  if (!history_path_.empty()) history(hist_, &ev, H_SAVE, history_path_.c_str());
   std::string error;
   auto cmd = ParseCommand(line, &error);
+  if (!cmd || !chat_->HoldsSecret(*cmd)) Remember(line);
   if (!cmd) {
     Error(error);
     return;

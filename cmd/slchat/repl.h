@@ -40,6 +40,7 @@ class Repl : public Ui {
   void StartEditing();
   void OnReadable();
   void OnLine(const std::string& line);
+  void Remember(const std::string& line);
   void OnInterrupt();
   unsigned char Complete();
   std::string BuildPrompt() const;

@@ -74,6 +74,7 @@ class ScriptRunner {
       lines_.pop_front();
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (chat_->FeedLine(line)) continue;
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;  // as the REPL does
       std::string error;
       auto cmd = ParseCommand(line, &error);
       if (!cmd) {

@@ -306,11 +306,22 @@ void Session::Flush() {
 }
 
 void Session::SendNow(const std::string& id, Pending& p) {
-  if (p.binary) {
-    conn_.Send(MakeBinaryFrame(p.req, p.data), true);
-  } else {
-    conn_.Send(Dump(p.req));
+  std::string frame = p.binary ? MakeBinaryFrame(p.req, p.data) : Dump(p.req);
+  // A frame over the server's limit would close the connection (1009) and take every
+  // request with it: it is refused here, as the server would refuse a long text.
+  auto limit = limits_.find("max_frame_bytes");
+  uint64_t max_frame =
+      limit != limits_.end() && limit->is_number_unsigned() ? limit->get<uint64_t>() : 0;
+  if (max_frame > 0 && frame.size() > max_frame) {
+    ReplyFn fn = std::move(p.fn);
+    if (fn) {
+      fn(ErrorReply(id, "too_large",
+                    "the request is " + std::to_string(frame.size()) +
+                        " bytes; the server takes frames of at most " + std::to_string(max_frame)));
+    }
+    return;
   }
+  conn_.Send(std::move(frame), p.binary);
   in_flight_[id] = std::move(p);
 }
 

@@ -235,6 +235,38 @@ TEST_F(SlchatRepl, CompletionKeysAndHistoryAcrossRuns) {
   EXPECT_TRUE(t->WaitFor("EXITED:0")) << t->Screen();
 }
 
+// Two sessions at once keep both their lines in the history file (each appends), and no
+// passphrase, password or end-to-end text is written there.
+TEST_F(SlchatRepl, HistoryKeepsConcurrentSessionsAndNoSecrets) {
+  auto a = Start("bob");
+  auto b = Start("carol");
+  a->Type("/create vault --e2e hunter2");
+  a->Key("Enter");
+  ASSERT_TRUE(a->WaitForLastLine("#vault>")) << a->Screen();
+  a->Type("the plans are in the garden");
+  a->Key("Enter");
+  ASSERT_TRUE(a->WaitFor("<bob> the plans are in the garden")) << a->Screen();
+  a->Type("/key lobby sesame");
+  a->Key("Enter");
+  a->Type("/rooms");
+  a->Key("Enter");
+  ASSERT_TRUE(a->WaitFor("#vault")) << a->Screen();
+  b->Type("/convs");
+  b->Key("Enter");
+  for (auto* t : {a.get(), b.get()}) {
+    t->Key("C-d");
+    ASSERT_TRUE(t->WaitFor("EXITED:0")) << t->Screen();
+  }
+  std::ifstream hist(dir_.path() + "/.local/state/slchat/history");
+  std::stringstream saved;
+  saved << hist.rdbuf();
+  EXPECT_NE(std::string::npos, saved.str().find("/rooms")) << saved.str();
+  EXPECT_NE(std::string::npos, saved.str().find("/convs")) << saved.str();
+  for (const char* secret : {"hunter2", "sesame", "garden"}) {
+    EXPECT_EQ(std::string::npos, saved.str().find(secret)) << saved.str();
+  }
+}
+
 TEST_F(SlchatRepl, OthersTypingShowsInThePrompt) {
   auto t = Start("bob");
   t->Type("/join lobby");
