@@ -129,6 +129,20 @@ TEST_F(Slchat, FailedCommandsReportOnStderrAndExitOne) {
   EXPECT_EQ((std::vector<std::string>{"still here"}), History("#lobby"));
 }
 
+// A line longer than the server's frame limit is refused by slchat (the server would close
+// the connection with 1009 and end the session); blank lines are skipped; the script goes on.
+TEST_F(Slchat, OverlongLinesAreRefusedAndTheScriptGoesOn) {
+  std::string huge(2 * 1024 * 1024, 'c');
+  SlchatResult r = RunSlchat(Args({url_}), "/join lobby\n" + huge + "\n   \n\t\nafter huge\n");
+  EXPECT_EQ(1, r.code);
+  EXPECT_NE(std::string::npos, r.err.find("too_large")) << r.err.substr(0, 500);
+  EXPECT_EQ(std::string::npos, r.err.find("1009")) << r.err.substr(0, 500);
+  EXPECT_EQ((std::vector<std::string>{"after huge"}), History("#lobby"));
+  SlchatResult bad = RunSlchat(Args({url_, "-e", "/wait --timeout abc x"}), "", {}, 10000);
+  EXPECT_EQ(1, bad.code);
+  EXPECT_NE(std::string::npos, bad.err.find("--timeout takes a number")) << bad.err;
+}
+
 TEST_F(Slchat, UsageVersionAndHelp) {
   EXPECT_EQ(2, RunSlchat({}).code);
   SlchatResult no_target = RunSlchat({"send", url_});
