@@ -232,7 +232,8 @@ int RunOneShot(const Setup& setup) {
   co.lines_on_stdin = false;
   co.passphrases = setup.passphrases;
   SessionOptions so = setup.session;
-  so.reconnect = (o.command == "tail" && o.follow) || o.command == "wait-for";
+  // A transfer cut by a dropped connection resumes where it stopped, as /send and /get do.
+  so.reconnect = (o.command == "tail" && o.follow) || o.command == "wait-for" || transfer;
   Chat chat(&loop, so, co, &ui);
   OneShot shot(setup, &loop, &chat, &ui);
   loop.OnSignal(SIGINT, [&loop] { loop.Quit(kExitInterrupted); });

@@ -108,7 +108,9 @@ void AddOptions(CLI::App& app, Options& o) {
   CLI::App* download = app.add_subcommand("download", "Download a file and check its SHA-256");
   AddUrl(download, o);
   download->add_option("file_id", o.file_id, "The file's id")->required();
-  download->add_option("path", o.path, "Where to write it (default: its name; '-': stdout)");
+  download->add_option(
+      "path", o.path,
+      "Where to write it (default: its name; a directory: its name in it; '-': stdout)");
 
   CLI::App* wait = app.add_subcommand(
       "wait-for", "Wait for an event matching a regular expression; exit 0, or 1 on timeout");

@@ -258,8 +258,13 @@ void Transfers::RequestData(const std::shared_ptr<DownloadJob>& d) {
     if (d->to_stdout) {
       d->out = stdout;
     } else {
-      if (d->path.empty()) {
-        d->path = d->name;
+      // A directory (or a path ending in '/') gets the file under its own name; that name,
+      // unlike a PATH given in full, is not written over.
+      struct stat st;
+      bool dir = !d->path.empty() && (d->path.back() == '/' ||
+                                      (stat(d->path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)));
+      if (d->path.empty() || dir) {
+        d->path = dir ? d->path + (d->path.back() == '/' ? "" : "/") + d->name : d->name;
         if (Exists(d->path)) {
           FailDownload(d, d->path + " exists; give a PATH");
           return;
@@ -322,7 +327,9 @@ void Transfers::Write(const std::shared_ptr<DownloadJob>& d, int64_t offset,
     fclose(d->out);
     d->out = nullptr;
     if (rename(d->tmp.c_str(), d->path.c_str()) != 0) {
-      FailDownload(d, "cannot rename " + d->tmp + ": " + strerror(errno));
+      std::string why = strerror(errno);
+      unlink(d->tmp.c_str());
+      FailDownload(d, "cannot rename " + d->tmp + " to " + d->path + ": " + why);
       return;
     }
   }

@@ -5,6 +5,7 @@
 #ifdef SLCHAT_PATH
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <random>
@@ -74,6 +75,14 @@ TEST_F(SlchatData, UploadAndDownloadCheckTheHash) {
   EXPECT_EQ(sha, Json::parse(down.out)["sha256"]);
   EXPECT_EQ(bytes, ReadFile(dir_.File("copy.jpg")));
   EXPECT_EQ("", ReadFile(dir_.File("copy.jpg.part")));
+  // Into a directory: under the file's own name, which is then not written over.
+  mkdir(dir_.File("into").c_str(), 0700);
+  ASSERT_EQ(0, RunSlchat({"download", url_, id, dir_.File("into"), "-u", "alice"}).code);
+  EXPECT_EQ(bytes, ReadFile(dir_.File("into") + "/" + result.value("name", "photo.jpg")));
+  SlchatResult again = RunSlchat({"download", url_, id, dir_.File("into") + "/", "-u", "alice"});
+  EXPECT_EQ(1, again.code);
+  EXPECT_NE(std::string::npos, again.err.find("exists")) << again.err;
+  EXPECT_EQ("", ReadFile(dir_.File("into") + "/.part"));
 
   // Only members get it; an unknown id is an error too.
   SlchatResult eve = RunSlchat({"download", url_, id, dir_.File("eve.jpg"), "-u", "eve"});
