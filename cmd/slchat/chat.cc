@@ -191,14 +191,18 @@ void Chat::OpenMessage(Json& msg) {
   auto text = msg.find("text");
   if (text == msg.end() || !text->is_string() || !IsEncrypted(text->get<std::string>())) return;
   std::string conv = msg.value("conv", "");
+  // Text that cannot be opened is never passed on as its ciphertext (a script reading
+  // .text would take it for the message): it is emptied, and e2e_error says why.
   auto key = keys_.find(RoomOf(conv));
   if (key == keys_.end()) {
     msg["e2e_error"] = "no passphrase; /key " + RoomOf(conv) + " PASSPHRASE";
+    *text = "";
     return;
   }
   auto plain = DecryptText(key->second, conv, text->get<std::string>());
   if (!plain) {
     msg["e2e_error"] = "cannot decrypt (wrong passphrase or altered)";
+    *text = "";
     return;
   }
   *text = *plain;

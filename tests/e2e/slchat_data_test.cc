@@ -161,6 +161,22 @@ TEST_F(SlchatData, EncryptedRoomStoresOnlyCiphertext) {
     texts.push_back(m["text"]);
   }
   EXPECT_EQ((std::vector<std::string>{"revised secret plan", "my reply", "via one-shot"}), texts);
+  // Without the passphrase, or with a wrong one, no ciphertext comes out as the text.
+  for (std::vector<std::string> key :
+       {std::vector<std::string>{}, std::vector<std::string>{"--key", "vault=wrong"}}) {
+    std::vector<std::string> args = {"history", url_, "#vault", "--json", "-u", "bob"};
+    args.insert(args.end(), key.begin(), key.end());
+    SlchatResult blind = RunSlchat(args);
+    ASSERT_EQ(0, blind.code) << blind.err;
+    std::istringstream out(blind.out);
+    int seen = 0;
+    for (std::string line; std::getline(out, line); ++seen) {
+      Json m = Json::parse(line);
+      EXPECT_EQ("", m["text"]) << line;
+      EXPECT_TRUE(m.contains("e2e_error")) << line;
+    }
+    EXPECT_EQ(3, seen) << blind.out;
+  }
   h = alice_->Request({{"type", "history"}, {"conv", "#vault"}});
   for (const Json& m : h["messages"]) {
     EXPECT_EQ(0u, m["text"].get<std::string>().rfind("sl-e2e1:", 0)) << m.dump();
