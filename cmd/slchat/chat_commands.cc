@@ -238,8 +238,8 @@ void Chat::CmdRooms(Done done) {
           RoomInfo& info = rooms_[name];
           info.joined = room.value("joined", false);
           info.e2e = room.value("e2e", false);
-          std::string line =
-              "#" + name + "  " + std::to_string(room.value("members", 0)) + " members";
+          std::string line = "#" + name + "  " + std::to_string(room.value("members", 0)) +
+                             " member" + (room.value("members", 0) == 1 ? "" : "s");
           if (info.joined) line += ", joined";
           if (room.value("private", false)) line += ", private";
           if (room.value("password", false)) line += ", password";

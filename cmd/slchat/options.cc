@@ -55,6 +55,15 @@ CLI::Validator WholeNumberIn(long lo, long hi) {
       "INT in [" + std::to_string(lo) + " - " + std::to_string(hi) + "]");
 }
 
+CLI::Validator Conversation() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        if (v.size() > 1 && (v[0] == '#' || v[0] == '@')) return "";
+        return "'" + v + "' is not a conversation: write #ROOM or @USER";
+      },
+      "#ROOM|@USER");
+}
+
 void AddUrl(CLI::App* sub, Options& o) {
   sub->add_option("url", o.url, "Server URL: ws://host:port or wss://host:port")->required();
 }
@@ -78,12 +87,12 @@ void AddOptions(CLI::App& app, Options& o) {
 
   CLI::App* send = app.add_subcommand("send", "Send one message and exit");
   AddUrl(send, o);
-  send->add_option("target", o.target, "#ROOM or @USER")->required();
+  send->add_option("target", o.target, "#ROOM or @USER")->required()->check(Conversation());
   send->add_option("text", o.text, "The text; '-' or none: read stdin");
 
   CLI::App* tail = app.add_subcommand("tail", "Print a conversation's latest messages");
   AddUrl(tail, o);
-  tail->add_option("conv", o.conv, "#ROOM or @USER")->required();
+  tail->add_option("conv", o.conv, "#ROOM or @USER")->required()->check(Conversation());
   tail->add_option("-n,--lines", o.lines, "How many of the latest messages (default 10)")
       ->check(WholeNumberIn(0, 200));
   tail->add_option("--since", o.since, "Instead: every message after this seq")
@@ -92,7 +101,7 @@ void AddOptions(CLI::App& app, Options& o) {
 
   CLI::App* history = app.add_subcommand("history", "Print a page of a conversation's history");
   AddUrl(history, o);
-  history->add_option("conv", o.conv, "#ROOM or @USER")->required();
+  history->add_option("conv", o.conv, "#ROOM or @USER")->required()->check(Conversation());
   history->add_option("--limit", o.limit, "How many messages (at most 200)")
       ->check(WholeNumberIn(1, 200));
   history->add_option("--before", o.before, "Messages before this seq")
@@ -102,7 +111,7 @@ void AddOptions(CLI::App& app, Options& o) {
 
   CLI::App* upload = app.add_subcommand("upload", "Send a file to a conversation");
   AddUrl(upload, o);
-  upload->add_option("target", o.target, "#ROOM or @USER")->required();
+  upload->add_option("target", o.target, "#ROOM or @USER")->required()->check(Conversation());
   upload->add_option("file", o.file, "The file")->required()->check(CLI::ExistingFile);
 
   CLI::App* download = app.add_subcommand("download", "Download a file and check its SHA-256");
@@ -121,12 +130,18 @@ void AddOptions(CLI::App& app, Options& o) {
       ->required();
   wait->add_option("--timeout", o.timeout, "Give up after this many seconds (default, or 0: never)")
       ->check(SecondsUpTo(30 * 86400));
-  wait->add_option("--conv", o.conv, "Only events of this conversation");
+  CLI::Option* conv =
+      wait->add_option("--conv", o.conv, "Only events of this conversation")->check(Conversation());
   wait->add_option("--since", o.since, "Also match the messages of --conv stored after this seq")
-      ->check(WholeNumberIn(0, std::numeric_limits<long>::max()));
+      ->check(WholeNumberIn(0, std::numeric_limits<long>::max()))
+      ->needs(conv);
 
   for (CLI::App* sub : {send, tail, history, upload, download, wait}) {
     sub->callback([&o, sub] { o.command = sub->get_name(); });
+    // CLI11 lists only a subcommand's own options; the global ones apply as well.
+    sub->footer(
+        "Also: -u,--user NAME  -t,--token JWT  --json  --key ROOM=PASSPHRASE  --ca FILE  "
+        "-k,--insecure\n(before or after the subcommand; slchat --help says more)");
   }
 }
 

@@ -262,8 +262,9 @@ std::string RenderMoment(const Json& m, const RenderContext& ctx) {
   if (ts > 0) out += p.Dim(FormatTime(ts, ctx.now_ms)) + " ";
   out += "<" + p.Nick(Str(m, "author")) + "> " + Indent(Text(m, "text"), 4);
   if (m.contains("likes")) {
-    out += p.Dim(" (" + std::to_string(Int(m, "likes")) + " likes" +
-                 (Bool(m, "liked", false) ? ", you like it" : "") + ")");
+    out +=
+        p.Dim(" (" + std::to_string(Int(m, "likes")) + (Int(m, "likes") == 1 ? " like" : " likes") +
+              (Bool(m, "liked", false) ? ", you like it" : "") + ")");
   }
   const Json comments = m.value("comments", Json());
   if (comments.is_array()) {

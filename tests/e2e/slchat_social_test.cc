@@ -164,7 +164,7 @@ TEST_F(SlchatSocial, MomentsFeedLikesAndComments) {
   EXPECT_EQ("notification", comment["type"]);
 
   SlchatResult feed = Script("alice", {"/feed"});
-  EXPECT_NE(std::string::npos, feed.out.find("(1 likes)")) << feed.out;
+  EXPECT_NE(std::string::npos, feed.out.find("(1 like)")) << feed.out;
   EXPECT_NE(std::string::npos, feed.out.find("<bob> what a view")) << feed.out;
 }
 
