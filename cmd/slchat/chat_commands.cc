@@ -53,7 +53,11 @@ void Chat::Execute(const Command& c, Done done) {
     }
     std::string t = *text;
     if (!t.empty() && t.back() == '\n') t.pop_back();
-    ui_->Print(t);
+    if (options_.json) {
+      ui_->PrintJson({{"type", "slchat.help"}, {"text", t}});  // every stdout line is JSON
+    } else {
+      ui_->Print(t);
+    }
     return done(true);
   }
   if (n == "create") return CmdCreate(c, std::move(done));

@@ -294,6 +294,10 @@ void Chat::CmdSend(const Command& c, Done done) {
 }
 
 void Chat::CmdGet(const Command& c, Done done) {
+  if (options_.json && c.Arg(1) == "-") {
+    ui_->Error("/get: with --json, standard output holds JSON lines only: give a PATH");
+    return done(false);
+  }
   transfers_->Download(c.Arg(0), c.Arg(1), [this, done](bool ok, const Json& r) {
     if (!ok) {
       ui_->Error(r.value("message", "download failed"));

@@ -65,7 +65,7 @@ std::vector<CommandSpec> MakeCommands() {
        {"query", "go", "s"},
        "#ROOM|@USER",
        "Make a conversation current: plain lines go there",
-       "Shows its latest messages and marks them read.",
+       "Interactively, shows its latest messages and marks them read.",
        1,
        1,
        false,
