@@ -178,7 +178,16 @@ void Session::OnClose(int code, const std::string& reason) {
   if (stopped_) return;
   std::string why = std::to_string(code) + (reason.empty() ? "" : " " + reason);
   if (!ever_ready_) {
-    Fail("cannot connect to " + options_.url + ": " + (reason.empty() ? why : reason));
+    std::string hint;
+    bool tls = options_.url.rfind("wss://", 0) == 0 || options_.url.rfind("https://", 0) == 0;
+    if (tls && reason.find("TLS") != std::string::npos) {
+      hint =
+          " (does the server serve wss:// on that port? A certificate slchat does not "
+          "trust: --ca FILE, or -k to skip the check)";
+    } else if (!tls && reason.find("End of File") != std::string::npos) {
+      hint = " (the server closed the connection: does it serve only wss:// there?)";
+    }
+    Fail("cannot connect to " + options_.url + ": " + (reason.empty() ? why : reason) + hint);
     return;
   }
   if (!options_.reconnect || (was_ready && !ShouldReconnect(code))) {

@@ -297,6 +297,7 @@ TEST(SlchatTls, VerifiesCertificatesUnlessInsecure) {
   SlchatResult unverified = with({});
   EXPECT_EQ(1, unverified.code);
   EXPECT_NE(std::string::npos, unverified.err.find("cannot connect")) << unverified.err;
+  EXPECT_NE(std::string::npos, unverified.err.find("--ca FILE, or -k")) << unverified.err;
   SlchatResult ca = with({"--ca", dir.File("cert.pem")});
   EXPECT_EQ(0, ca.code) << ca.err;
   cmd = {"-u", "alice", "-e", "/join secure", "-e", "again"};
