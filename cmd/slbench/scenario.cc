@@ -373,6 +373,16 @@ Status Assign(Json& node, const std::vector<std::string>& parts, size_t k, const
   }
   const std::string& part = parts[k];
   if (part.empty()) return Status::BadRequest("--set: empty name in '" + path + "'");
+  if (part == "*" && !node.is_array()) {
+    return Status::BadRequest("--set: '" + path +
+                              "': '*' stands for every element of an array, "
+                              "and there is none here" +
+                              (k == 1 && parts[0] == "phases"
+                                   ? std::string(" (this scenario has no phases: set the field "
+                                                 "itself, such as --set ") +
+                                         parts.back() + "=...)"
+                                   : std::string()));
+  }
   if (node.is_array()) {
     if (part == "*") {
       for (Json& e : node) SLB_TRY(Assign(e, parts, k + 1, value, path));
@@ -412,6 +422,15 @@ Status ApplyOverride(Json& j, const std::string& assignment) {
     parts.push_back(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
     if (dot == std::string::npos) break;
     start = dot + 1;
+  }
+  // A top-level field that every phase sets for itself would change nothing.
+  auto phases = j.find("phases");
+  if (parts.size() == 1 && phases != j.end() && phases->is_array() && !phases->empty() &&
+      std::all_of(phases->begin(), phases->end(),
+                  [&](const Json& p) { return p.is_object() && p.contains(path); })) {
+    return Status::BadRequest("--set " + path + ": every phase of this scenario sets its own " +
+                              path + ", so this would change nothing; use --set 'phases.*." + path +
+                              "=" + text + "' (or phases.N." + path + " for one)");
   }
   return Assign(j, parts, 0, value, path);
 }

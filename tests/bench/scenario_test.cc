@@ -141,6 +141,12 @@ TEST(Scenario, OverridesChangeTheJsonBeforeParsing) {
   EXPECT_NE(std::string::npos,
             Error(R"({"phases": [{}]})", {"phases.3.rate=1"}).find("no element 3"));
   EXPECT_NE(std::string::npos, Error(R"({"rate": 1})", {"rate.x=1"}).find("inside a number"));
+  // An override that would change nothing is refused, saying what would.
+  EXPECT_NE(std::string::npos,
+            Error(R"({"phases": [{"duration": "1s"}, {"duration": "2s"}]})", {"duration=3s"})
+                .find("use --set 'phases.*.duration=3s'"));
+  EXPECT_NE(std::string::npos,
+            Error(R"({"duration": "1s"})", {"phases.*.duration=3s"}).find("has no phases"));
 }
 
 TEST(Scenario, EveryPresetParses) {
