@@ -188,6 +188,17 @@ void Worker::OnMessage(Conn& c, uint32_t gen, std::string_view payload, bool bin
   if (type == "msg") {
     OnMsg(c, f);
   } else if (type == "ok" || type == "pong" || type == "welcome") {
+    // PROTOCOL.md does not promise `re` on welcome: one without answers the auth in flight.
+    std::string auth_id;
+    if (type == "welcome" && f.re.empty()) {
+      for (const Pending& p : c.pending) {
+        if (p.kind == Req::kAuth && !p.done) {
+          auth_id = std::to_string(p.id);
+          f.re = auth_id;
+          break;
+        }
+      }
+    }
     OnReply(c, f, true);
   } else if (type == "error") {
     OnReply(c, f, false);

@@ -135,7 +135,15 @@ void Worker::StartConnect(Conn& c) {
   if (c.id == 0) {
     c.state = State::kClosed;
     SetupFailed(c, error);
+    return;
   }
+  // A server that accepts the connection and then never answers (no welcome, no reply to a
+  // join) fails the setup instead of holding it, and the run's drain, for ever.
+  loop_->After(kSetupTimeoutMs, [this, cp, gen] {
+    if (gen != cp->gen || !cp->in_setup || finishing_) return;
+    SetupFailed(*cp, "setup timed out (" + std::to_string(kSetupTimeoutMs / 1000) +
+                         " s without welcome or the rooms' replies)");
+  });
 }
 
 void Worker::OnOpen(Conn& c, uint32_t gen) {

@@ -154,6 +154,8 @@ class Worker {
   // room.join / room.create attempts before a connection gives up on its rooms (the waits
   // between them add up to about 5 s).
   static constexpr int kMaxSetupRetries = 10;
+  // Connect to ready (or back and caught up after a reconnect) takes at most this long.
+  static constexpr int64_t kSetupTimeoutMs = 60000;
 
   Conn* Find(int conn);
   PhaseStats& Now() { return stats_[static_cast<size_t>(phase_)]; }
