@@ -9,6 +9,7 @@ namespace {
 
 constexpr int64_t kKeepaliveMs = 25000;
 constexpr int64_t kSilentDropMs = 60000;  // no frame at all for this long: reconnect
+constexpr int64_t kWelcomeMs = 20000;     // from the upgrade to welcome
 constexpr double kRatePerSec = 40;
 constexpr double kBurst = 100;
 constexpr int kMaxRateRetries = 20;
@@ -95,6 +96,15 @@ void Session::Connect() {
 
 void Session::OnOpen() {
   last_rx_ms_ = EventLoop::NowMs();
+  // A server that takes the connection and never says welcome is treated as a dropped
+  // connection (the first time: a failure to connect) rather than waited on for ever.
+  loop_->Cancel(keepalive_timer_);
+  keepalive_timer_ = loop_->After(kWelcomeMs, [this] {
+    keepalive_timer_ = 0;
+    if (ready_ || stopped_) return;
+    conn_.Abandon();
+    OnClose(1006, "no welcome from the server in " + std::to_string(kWelcomeMs / 1000) + " s");
+  });
   auth_id_ = "auth" + std::to_string(++next_id_);
   Json auth = {{"type", "auth"}, {"id", auth_id_}};
   if (!options_.token.empty()) {
