@@ -462,7 +462,7 @@ void Chat::CmdRaw(const Command& c, Done done) {
     ui_->Error("/raw takes a JSON object with a type");
     return done(false);
   }
-  session_.Request(req, [this, done](const Json& r) {
+  session_.RequestAsWritten(req, [this, done](const Json& r) {
     if (!options_.json) ui_->Print(DumpJson(r));
     done(r.value("type", "") != "error");
   });

@@ -173,6 +173,7 @@ void Session::Receive(std::string payload, bool binary) {
     return;
   }
   bool quiet = it != in_flight_.end() && it->second.quiet;
+  if (it != in_flight_.end() && !it->second.own_id.is_null()) frame["re"] = it->second.own_id;
   if (handlers_.on_frame) handlers_.on_frame(frame, quiet);
   if (it == in_flight_.end()) return;
   ReplyFn fn = std::move(it->second.fn);
@@ -266,6 +267,13 @@ void Session::Request(Json req, ReplyFn fn, bool retry) {
   Pending p;
   p.fn = std::move(fn);
   p.retry = retry;
+  Enqueue(std::move(req), std::move(p));
+}
+
+void Session::RequestAsWritten(Json req, ReplyFn fn) {
+  Pending p;
+  p.fn = std::move(fn);
+  if (auto id = req.find("id"); id != req.end()) p.own_id = *id;
   Enqueue(std::move(req), std::move(p));
 }
 

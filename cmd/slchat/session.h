@@ -62,6 +62,9 @@ class Session {
   // repeat, such as msg.send with a temp_id) is sent again after the reconnect; the others
   // get an "unavailable" error reply.
   void Request(Json req, ReplyFn fn, bool retry = false);
+  // As Request, for a request written by the user (/raw): its own `id`, if it has one, is
+  // what the reply's `re` shows (the session still routes it by an id of its own).
+  void RequestAsWritten(Json req, ReplyFn fn);
   // The same as a binary frame: `header` (which gets the id) followed by `data`. Quiet,
   // like Internal().
   void RequestBinary(Json header, std::string data, ReplyFn fn);
@@ -86,6 +89,7 @@ class Session {
     std::string data;  // after the header of a binary frame
     bool quiet = false;
     int attempts = 0;  // rate_limited replies so far
+    Json own_id;       // the id the user gave (/raw): put back as the reply's `re`
   };
   void Enqueue(Json req, Pending p);
 

@@ -143,6 +143,13 @@ TEST_F(Slchat, OverlongLinesAreRefusedAndTheScriptGoesOn) {
   EXPECT_NE(std::string::npos, bad.err.find("--timeout takes a number")) << bad.err;
 }
 
+// /raw sends the request as written: the reply's re is the id the user gave.
+TEST_F(Slchat, RawKeepsTheUsersId) {
+  SlchatResult r = RunSlchat(Args({url_, "--json", "-e", R"(/raw {"type":"ping","id":"mine"})"}));
+  ASSERT_EQ(0, r.code) << r.err;
+  EXPECT_NE(std::string::npos, r.out.find(R"({"re":"mine","type":"pong"})")) << r.out;
+}
+
 TEST_F(Slchat, UsageVersionAndHelp) {
   EXPECT_EQ(2, RunSlchat({}).code);
   SlchatResult no_target = RunSlchat({"send", url_});
