@@ -55,7 +55,8 @@ void Chat::CmdPresence(const Command& c, Done done) {
           std::string line = p.value("user", "") + ": " + p.value("status", "unknown");
           if (p.contains("note") && p["note"].is_string()) line += " (" + p.value("note", "") + ")";
           if (p.contains("last_seen") && p["last_seen"].is_number()) {
-            line += ", since " + FormatTime(p["last_seen"].get<int64_t>(), ctx.now_ms);
+            int64_t seen = p["last_seen"].get<int64_t>();
+            line += seen > 0 ? ", since " + FormatTime(seen, ctx.now_ms) : ", never seen";
           }
           out += (out.empty() ? "" : "\n") + Sanitize(line, false);
         }
