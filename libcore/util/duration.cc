@@ -63,6 +63,8 @@ std::optional<int64_t> ParseBytes(std::string_view text) {
   if (unit == "MiB" || unit == "Mi") return Scale(v, 1024.0 * 1024);
   if (unit == "G" || unit == "GB") return Scale(v, 1e9);
   if (unit == "GiB" || unit == "Gi") return Scale(v, 1024.0 * 1024 * 1024);
+  if (unit == "T" || unit == "TB") return Scale(v, 1e12);
+  if (unit == "TiB" || unit == "Ti") return Scale(v, 1024.0 * 1024 * 1024 * 1024);
   return std::nullopt;
 }
 

@@ -65,6 +65,8 @@ TEST(Bytes, ParsesDecimalAndBinaryUnits) {
   EXPECT_EQ(std::optional<int64_t>(1'000'000'000), ParseBytes("1G"));
   EXPECT_EQ(std::optional<int64_t>(1'073'741'824), ParseBytes("1GiB"));
   EXPECT_EQ(std::optional<int64_t>(1'536), ParseBytes("1.5KiB"));
+  EXPECT_EQ(std::optional<int64_t>(1'099'511'627'776), ParseBytes("1TiB"));
+  EXPECT_EQ(std::optional<int64_t>(2'000'000'000'000), ParseBytes("2TB"));
 }
 
 TEST(Bytes, RejectsMalformed) {
