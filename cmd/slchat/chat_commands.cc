@@ -132,6 +132,10 @@ void Chat::SendText(const std::string& target, const std::string& text, const st
     }
     req["reply_to"] = *seq;
   }
+  // Said once per line typed while offline: otherwise it seems to vanish until the reconnect.
+  if (options_.interactive && !session_.ready()) {
+    ui_->Notice("offline: the message is queued and goes out once reconnected");
+  }
   Req(std::move(req), nullptr, std::move(done), /*retry=*/true);
 }
 

@@ -295,6 +295,9 @@ TEST_F(SlchatRepl, ShowsTheReconnectAndWhatWasMissed) {
   server_->Stop(SIGTERM);
   ASSERT_TRUE(t->WaitFor("-- connection lost (1001")) << t->Screen();
   EXPECT_TRUE(t->WaitForLastLine("[offline] #lobby>")) << t->Screen();
+  t->Type("sent later");
+  t->Key("Enter");
+  EXPECT_TRUE(t->WaitFor("-- offline: the message is queued")) << t->Screen();
   t->Type("draft");
   server_ = ServerProcess::Start({"--listen", "127.0.0.1:" + port}, data.File("data"));
   ASSERT_TRUE(server_);
@@ -306,6 +309,7 @@ TEST_F(SlchatRepl, ShowsTheReconnectAndWhatWasMissed) {
   EXPECT_TRUE(t->WaitFor("-- reconnected to " + server_->url())) << t->Screen();
   EXPECT_TRUE(t->WaitFor("-- caught up: ")) << t->Screen();  // 1 new, or none if it came live
   EXPECT_TRUE(t->WaitForLastLine("#lobby> draft")) << t->Screen();
+  EXPECT_FALSE(WaitForEvent("msg", "sent later").is_null());
 }
 
 }  // namespace
