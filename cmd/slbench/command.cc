@@ -100,6 +100,7 @@ int Main(const Options& o) {
   if (!o.max_p99.empty()) t.max_p99_ns = *ParseDurationNs(o.max_p99, kNsPerMs);
   t.max_lost = o.max_lost;
   t.max_errors = o.max_errors;
+  t.max_disorder = o.max_disorder;
   t.fail_saturated = o.fail_saturated;
 
   struct sigaction sa = {};

@@ -116,6 +116,10 @@ void AddFlags(CLI::App& app, Options& o) {
   app.add_option("--max-lost", o.max_lost, "Fail (exit 1) if more than N messages were lost")
       ->check(WholeNumberAtLeast(0))
       ->option_text("N");
+  app.add_option("--max-disorder", o.max_disorder,
+                 "Fail (exit 1) if more than N deliveries arrived twice or out of order")
+      ->check(WholeNumberAtLeast(0))
+      ->option_text("N");
   app.add_option("--max-errors", o.max_errors,
                  "Fail (exit 1) if more than N errors (error replies, failed or dropped "
                  "connections) occurred")

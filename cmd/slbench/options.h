@@ -23,6 +23,7 @@ struct Options {
   std::string max_p99;
   int64_t max_lost = -1;
   int64_t max_errors = -1;
+  int64_t max_disorder = -1;
   bool fail_saturated = false;
   int server_pid = 0;
   bool list = false;

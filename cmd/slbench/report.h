@@ -35,8 +35,12 @@ struct Thresholds {
   int64_t max_p99_ns = -1;      // ack, ping and delivery p99 of every measured phase
   int64_t max_lost = -1;        // messages lost in the whole run
   int64_t max_errors = -1;      // error replies, dropped and failed connections in the run
+  int64_t max_disorder = -1;    // deliveries duplicated or out of order in the whole run
   bool fail_saturated = false;  // a measured phase achieved below 99 % of its offered rate
-  bool any() const { return max_p99_ns >= 0 || max_lost >= 0 || max_errors >= 0 || fail_saturated; }
+  bool any() const {
+    return max_p99_ns >= 0 || max_lost >= 0 || max_errors >= 0 || max_disorder >= 0 ||
+           fail_saturated;
+  }
 };
 
 struct Check {
@@ -52,6 +56,7 @@ std::vector<Check> Evaluate(const RunResult& r, const Thresholds& t);
 // never acknowledged.
 uint64_t TotalLost(const RunResult& r);
 uint64_t TotalErrors(const RunResult& r);
+uint64_t TotalDisorder(const RunResult& r);  // duplicated + out of order
 
 void PrintSummary(FILE* out, const RunResult& r, const std::vector<Check>& checks, bool color);
 nlohmann::json ReportJson(const RunResult& r, const std::vector<Check>& checks);

@@ -52,6 +52,12 @@ uint64_t TotalLost(const RunResult& r) {
   return n;
 }
 
+uint64_t TotalDisorder(const RunResult& r) {
+  uint64_t n = r.drain.duplicated + r.drain.out_of_order;
+  for (const auto& p : r.phases) n += p.stats.duplicated + p.stats.out_of_order;
+  return n;
+}
+
 uint64_t TotalErrors(const RunResult& r) {
   auto count = [](const PhaseStats& s) {
     uint64_t n = s.conns_failed + s.churn_failed;
@@ -137,6 +143,17 @@ std::vector<Check> Evaluate(const RunResult& r, const Thresholds& t) {
     c.passed = lost <= static_cast<uint64_t>(t.max_lost);
     c.text = "messages lost: " + std::to_string(lost) + (c.passed ? " <= " : " > ") +
              std::to_string(t.max_lost) + " (deliveries missing and sends never acknowledged)";
+    out.push_back(c);
+  }
+  if (t.max_disorder >= 0) {
+    Check c;
+    uint64_t n = TotalDisorder(r);
+    c.what = "disorder";
+    c.limit = static_cast<double>(t.max_disorder);
+    c.value = static_cast<double>(n);
+    c.passed = n <= static_cast<uint64_t>(t.max_disorder);
+    c.text = "deliveries duplicated or out of order: " + std::to_string(n) +
+             (c.passed ? " <= " : " > ") + std::to_string(t.max_disorder);
     out.push_back(c);
   }
   if (t.max_errors >= 0) {

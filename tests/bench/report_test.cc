@@ -114,6 +114,19 @@ TEST(Report, P99ThresholdWithNothingMeasuredFails) {
   EXPECT_FALSE(checks[0].passed) << checks[0].text;
 }
 
+TEST(Report, DuplicatesAndReorderingGateTheRun) {
+  RunResult r = MakeRun();
+  r.phases[1].stats.duplicated = 2;
+  r.drain.out_of_order = 1;
+  EXPECT_EQ(3u, TotalDisorder(r));
+  Thresholds t;
+  t.max_disorder = 2;
+  auto checks = Evaluate(r, t);
+  ASSERT_EQ(1u, checks.size());
+  EXPECT_FALSE(checks[0].passed);
+  EXPECT_EQ("deliveries duplicated or out of order: 3 > 2", checks[0].text);
+}
+
 TEST(Report, BelowNinetyNinePercentIsSaturated) {
   RunResult r = MakeRun();
   PhaseStats& s = r.phases[1].stats;
