@@ -58,7 +58,7 @@ class SlchatProcess {
     env.insert(env.begin(), "NO_COLOR=1");
     std::vector<char*> envp;
     for (char** e = environ; *e; ++e) {
-      std::string_view name(*e, std::string_view(*e).find('='));
+      std::string_view name = std::string_view(*e).substr(0, std::string_view(*e).find('='));
       bool replaced = false;
       for (const std::string& mine : env) {
         replaced =
