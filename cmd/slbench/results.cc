@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "units.h"
 #include "worker.h"
 
 namespace slbench {
