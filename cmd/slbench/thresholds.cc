@@ -134,39 +134,24 @@ std::vector<Check> Evaluate(const RunResult& r, const Thresholds& t) {
     c.text = "p99: nothing was timed outside warm-up phases (no sends, pings or deliveries)";
     out.push_back(c);
   }
-  if (t.max_lost >= 0) {
+  // The run-wide counts: at most `limit` of each (when a limit is set).
+  auto at_most = [&out](const char* what, const std::string& label, uint64_t n, int64_t limit,
+                        const char* note) {
+    if (limit < 0) return;
     Check c;
-    uint64_t lost = TotalLost(r);
-    c.what = "lost";
-    c.limit = static_cast<double>(t.max_lost);
-    c.value = static_cast<double>(lost);
-    c.passed = lost <= static_cast<uint64_t>(t.max_lost);
-    c.text = "messages lost: " + std::to_string(lost) + (c.passed ? " <= " : " > ") +
-             std::to_string(t.max_lost) + " (deliveries missing and sends never acknowledged)";
-    out.push_back(c);
-  }
-  if (t.max_disorder >= 0) {
-    Check c;
-    uint64_t n = TotalDisorder(r);
-    c.what = "disorder";
-    c.limit = static_cast<double>(t.max_disorder);
+    c.what = what;
+    c.limit = static_cast<double>(limit);
     c.value = static_cast<double>(n);
-    c.passed = n <= static_cast<uint64_t>(t.max_disorder);
-    c.text = "deliveries duplicated or out of order: " + std::to_string(n) +
-             (c.passed ? " <= " : " > ") + std::to_string(t.max_disorder);
+    c.passed = n <= static_cast<uint64_t>(limit);
+    c.text = label + ": " + std::to_string(n) + (c.passed ? " <= " : " > ") +
+             std::to_string(limit) + note;
     out.push_back(c);
-  }
-  if (t.max_errors >= 0) {
-    Check c;
-    uint64_t errors = TotalErrors(r);
-    c.what = "errors";
-    c.limit = static_cast<double>(t.max_errors);
-    c.value = static_cast<double>(errors);
-    c.passed = errors <= static_cast<uint64_t>(t.max_errors);
-    c.text = "errors: " + std::to_string(errors) + (c.passed ? " <= " : " > ") +
-             std::to_string(t.max_errors);
-    out.push_back(c);
-  }
+  };
+  at_most("lost", "messages lost", TotalLost(r), t.max_lost,
+          " (deliveries missing and sends never acknowledged)");
+  at_most("disorder", "deliveries duplicated or out of order", TotalDisorder(r), t.max_disorder,
+          "");
+  at_most("errors", "errors", TotalErrors(r), t.max_errors, "");
   return out;
 }
 
