@@ -138,7 +138,10 @@ void Worker::StartConnect(Conn& c) {
     return;
   }
   // A server that accepts the connection and then never answers (no welcome, no reply to a
-  // join) fails the setup instead of holding it, and the run's drain, for ever.
+  // join) fails the setup instead of holding it, and the run's drain, for ever. Not for the
+  // churn loops: thousands of cycles a second would each hold a timer for the whole wait,
+  // and a churn slot that hangs only stops cycling.
+  if (c.churn) return;
   loop_->After(kSetupTimeoutMs, [this, cp, gen] {
     if (gen != cp->gen || !cp->in_setup || finishing_) return;
     SetupFailed(*cp, "setup timed out (" + std::to_string(kSetupTimeoutMs / 1000) +
