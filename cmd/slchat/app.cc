@@ -95,27 +95,6 @@ void OpenClosedStandardStreams() {
   }
 }
 
-int Run(int argc, char** argv);
-
-}  // namespace
-
-int Main(int argc, char** argv) {
-  OpenClosedStandardStreams();
-  int code = Run(argc, argv);
-  // Output that could not be written (a full disk, a closed pipe with SIGPIPE ignored) is a
-  // failure, not a silent success.
-  errno = 0;
-  bool flush_failed = fflush(stdout) != 0;
-  if (flush_failed || ferror(stdout)) {
-    fprintf(stderr, "slchat: error: cannot write to standard output%s%s\n",
-            flush_failed ? ": " : "", flush_failed ? strerror(errno) : "");
-    if (code == kExitOk) code = kExitFailure;
-  }
-  return code;
-}
-
-namespace {
-
 int Run(int argc, char** argv) {
   setlocale(LC_ALL, "");
   CLI::App app("slchat: the SmartLink terminal chat client, interactive and scriptable", "slchat");
@@ -142,5 +121,20 @@ int Run(int argc, char** argv) {
 }
 
 }  // namespace
+
+int Main(int argc, char** argv) {
+  OpenClosedStandardStreams();
+  int code = Run(argc, argv);
+  // Output that could not be written (a full disk, a closed pipe with SIGPIPE ignored) is a
+  // failure, not a silent success.
+  errno = 0;
+  bool flush_failed = fflush(stdout) != 0;
+  if (flush_failed || ferror(stdout)) {
+    fprintf(stderr, "slchat: error: cannot write to standard output%s%s\n",
+            flush_failed ? ": " : "", flush_failed ? strerror(errno) : "");
+    if (code == kExitOk) code = kExitFailure;
+  }
+  return code;
+}
 
 }  // namespace slchat
