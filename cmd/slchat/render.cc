@@ -310,7 +310,13 @@ std::string RenderEvent(const Json& ev, const RenderContext& ctx) {
   }
   if (type == "notification") {
     std::string body = Text(ev, "body");
-    return p.Yellow("! " + Str(ev, "title")) + (body.empty() ? "" : ": " + body);
+    // Likes and comments name their moment in data.moment_id: say which.
+    std::string which;
+    const Json data = ev.value("data", Json());
+    if (data.is_object() && data.contains("moment_id") && data["moment_id"].is_number_integer()) {
+      which = p.Dim(" [moment " + data["moment_id"].dump() + "]");
+    }
+    return p.Yellow("! " + Str(ev, "title")) + which + (body.empty() ? "" : ": " + body);
   }
   if (type.rfind("live.", 0) == 0) return RenderLive(type, ev, ctx, p);
   if (type == "error") {

@@ -112,6 +112,11 @@ TEST_F(Render, OtherEvents) {
       "! Mention: bob mentioned you",
       RenderEvent({{"type", "notification"}, {"title", "Mention"}, {"body", "bob mentioned you"}},
                   c));
+  EXPECT_EQ("! bob liked your moment [moment 12]", RenderEvent({{"type", "notification"},
+                                                                {"kind", "like"},
+                                                                {"title", "bob liked your moment"},
+                                                                {"data", {{"moment_id", 12}}}},
+                                                               c));
   for (const char* hidden : {"typing", "receipt", "pong", "caught_up", "welcome", "file.data"}) {
     EXPECT_EQ("", RenderEvent({{"type", hidden}, {"conv", "#lobby"}}, c)) << hidden;
   }
