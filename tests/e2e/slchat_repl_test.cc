@@ -137,6 +137,14 @@ class SlchatRepl : public ::testing::Test {
     return t;
   }
 
+  // What slchat's history file holds (HOME is the test's directory).
+  std::string HistoryFile() const {
+    std::ifstream hist(dir_.path() + "/.local/state/slchat/history");
+    std::stringstream saved;
+    saved << hist.rdbuf();
+    return saved.str();
+  }
+
   Json WaitForEvent(const std::string& type, const std::string& text = "") {
     return alice_->WaitFor([&](const Json& j) {
       return j.value("type", "") == type && (text.empty() || j.value("text", "") == text);
@@ -220,10 +228,8 @@ TEST_F(SlchatRepl, CompletionKeysAndHistoryAcrossRuns) {
     t->Key("C-d");
     ASSERT_TRUE(t->WaitFor("EXITED:0")) << t->Screen();
   }
-  std::ifstream hist(dir_.path() + "/.local/state/slchat/history");
-  std::stringstream saved;
-  saved << hist.rdbuf();
-  EXPECT_NE(std::string::npos, saved.str().find("/rooms")) << saved.str();
+  std::string saved = HistoryFile();
+  EXPECT_NE(std::string::npos, saved.find("/rooms")) << saved;
 
   auto t = Start("bob");
   t->Key("Up");
@@ -257,13 +263,11 @@ TEST_F(SlchatRepl, HistoryKeepsConcurrentSessionsAndNoSecrets) {
     t->Key("C-d");
     ASSERT_TRUE(t->WaitFor("EXITED:0")) << t->Screen();
   }
-  std::ifstream hist(dir_.path() + "/.local/state/slchat/history");
-  std::stringstream saved;
-  saved << hist.rdbuf();
-  EXPECT_NE(std::string::npos, saved.str().find("/rooms")) << saved.str();
-  EXPECT_NE(std::string::npos, saved.str().find("/convs")) << saved.str();
+  std::string saved = HistoryFile();
+  EXPECT_NE(std::string::npos, saved.find("/rooms")) << saved;
+  EXPECT_NE(std::string::npos, saved.find("/convs")) << saved;
   for (const char* secret : {"hunter2", "sesame", "garden"}) {
-    EXPECT_EQ(std::string::npos, saved.str().find(secret)) << saved.str();
+    EXPECT_EQ(std::string::npos, saved.find(secret)) << saved;
   }
 }
 
