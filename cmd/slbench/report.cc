@@ -75,8 +75,9 @@ Json ServerJson(const PhaseResult& p, double seconds, int64_t base_rss) {
   if (!p.server_begin.ok || !p.server_end.ok) return nullptr;
   Json j = {{"rss_bytes", p.server_end.rss_bytes},
             {"cpu_s", p.server_end.cpu_s - p.server_begin.cpu_s},
-            {"cpu_percent",
-             seconds > 0 ? 100 * (p.server_end.cpu_s - p.server_begin.cpu_s) / seconds : 0}};
+            {"cpu_percent", seconds >= kMinCpuSeconds
+                                ? Json(100 * (p.server_end.cpu_s - p.server_begin.cpu_s) / seconds)
+                                : Json(nullptr)}};
   if (p.connections_open > 0 && base_rss > 0) {
     j["rss_per_connection_bytes"] =
         static_cast<double>(p.server_end.rss_bytes - base_rss) / p.connections_open;
@@ -209,8 +210,9 @@ void PrintSummary(FILE* out, const RunResult& r, const std::vector<Check>& check
       }
       fprintf(out, "  errors       %s%s%s\n", st.red(), list.c_str(), st.reset());
     }
-    std::string gen =
-        Pct(d.cpu_percent) + " of a core (busiest loop thread " + Pct(d.loop_cpu_percent) + ")";
+    std::string gen = d.cpu_measured ? Pct(d.cpu_percent) + " of a core (busiest loop thread " +
+                                           Pct(d.loop_cpu_percent) + ")"
+                                     : std::string("CPU not measured (phase under 0.5 s)");
     if (s.send_lag.count()) gen += "; send lag p99 " + FormatNs(s.send_lag.Percentile(99));
     bool hot = GeneratorBusy(d, r.cpus);
     fprintf(out, "  generator    %s%s%s%s\n", hot ? st.yellow() : "", gen.c_str(),
@@ -220,8 +222,9 @@ void PrintSummary(FILE* out, const RunResult& r, const std::vector<Check>& check
             hot ? st.reset() : "");
     if (p.server_begin.ok && p.server_end.ok) {
       double cpu = p.server_end.cpu_s - p.server_begin.cpu_s;
-      std::string srv = Pct(100 * cpu / d.seconds) + " of a core, RSS " +
-                        Mib(static_cast<double>(p.server_end.rss_bytes));
+      std::string srv =
+          (d.cpu_measured ? Pct(100 * cpu / d.seconds) + " of a core, RSS " : std::string("RSS ")) +
+          Mib(static_cast<double>(p.server_end.rss_bytes));
       if (p.connections_open > 0 && BaseRss(r) > 0) {
         srv += " (" +
                FormatCount(static_cast<double>(p.server_end.rss_bytes - BaseRss(r)) /
@@ -328,8 +331,9 @@ Json ReportJson(const RunResult& r, const std::vector<Check>& checks) {
           {"payload_bytes_in", s.bytes_in}}},
         {"cpu",
          {{"self_s", p.self_cpu_s},
-          {"self_percent", d.cpu_percent},
-          {"busiest_loop_thread_percent", d.loop_cpu_percent},
+          {"self_percent", d.cpu_measured ? Json(d.cpu_percent) : Json(nullptr)},
+          {"busiest_loop_thread_percent",
+           d.cpu_measured ? Json(d.loop_cpu_percent) : Json(nullptr)},
           {"generator_busy", GeneratorBusy(d, r.cpus)}}},
         {"server", ServerJson(p, d.seconds, BaseRss(r))},
     };
@@ -473,11 +477,15 @@ std::string ReportCsv(const RunResult& r) {
     lat(s.delivery);
     lat(s.ping);
     o << NsToMs(s.connect.Percentile(50)) << ',' << NsToMs(s.connect.Percentile(99)) << ','
-      << s.lost << ',' << s.duplicated << ',' << s.out_of_order << ',' << d.errors << ','
-      << d.cpu_percent << ',' << d.loop_cpu_percent << ',';
+      << s.lost << ',' << s.duplicated << ',' << s.out_of_order << ',' << d.errors << ',';
+    if (d.cpu_measured)
+      o << d.cpu_percent << ',' << d.loop_cpu_percent;
+    else
+      o << ',';
+    o << ',';
     if (p.server_begin.ok && p.server_end.ok) {
-      o << 100 * (p.server_end.cpu_s - p.server_begin.cpu_s) / d.seconds << ','
-        << p.server_end.rss_bytes;
+      if (d.cpu_measured) o << 100 * (p.server_end.cpu_s - p.server_begin.cpu_s) / d.seconds;
+      o << ',' << p.server_end.rss_bytes;
     } else {
       o << ',';
     }

@@ -21,13 +21,18 @@ struct Derived {
   double ratio = -1;       // achieved / offered (the lower of requests and deliveries); -1: none
   bool saturated = false;  // ratio below 99 %
   uint64_t errors = 0;
-  double cpu_percent = 0;       // slbench, of one core
-  double loop_cpu_percent = 0;  // the busiest event-loop thread, of one core
+  // CPU shares, of one core. A phase shorter than kMinCpuSeconds has none: its CPU time is
+  // too coarse a sample (the server's is counted in 10 ms ticks) to divide by its length.
+  bool cpu_measured = false;
+  double cpu_percent = 0;       // slbench
+  double loop_cpu_percent = 0;  // the busiest event-loop thread
 };
+constexpr double kMinCpuSeconds = 0.5;
 Derived Derive(const PhaseResult& p);
 // True when slbench was near the limit of the CPU it had in a phase (its busiest event loop
 // over 90 % of a core, or the whole process over 90 % of the `cpus` it may use): then the
 // phase's figures may describe the generator rather than the server.
+// False when the phase was too short to tell.
 bool GeneratorBusy(const Derived& d, int cpus);
 
 // Limits that make the run fail (exit 1), for CI.

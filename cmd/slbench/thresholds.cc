@@ -27,6 +27,9 @@ Derived Derive(const PhaseResult& p) {
     d.achieved_rate = static_cast<double>(d.responses) / d.seconds;
     d.delivery_rate = static_cast<double>(s.delivered) / d.seconds;
     d.expected_delivery_rate = static_cast<double>(s.expected_deliveries) / d.seconds;
+  }
+  if (d.seconds >= kMinCpuSeconds) {
+    d.cpu_measured = true;
     d.cpu_percent = 100 * p.self_cpu_s / d.seconds;
     d.loop_cpu_percent = 100 * static_cast<double>(s.thread_cpu_ns) / kNsPerSec / d.seconds;
   }
@@ -43,6 +46,7 @@ Derived Derive(const PhaseResult& p) {
 }
 
 bool GeneratorBusy(const Derived& d, int cpus) {
+  if (!d.cpu_measured) return false;
   return d.loop_cpu_percent > 90 || (cpus > 0 && d.cpu_percent > 90.0 * cpus);
 }
 

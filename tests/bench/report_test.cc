@@ -174,6 +174,26 @@ TEST(Report, GeneratorNearItsCpuLimitIsFlagged) {
   EXPECT_NE(std::string::npos, text.find("near its CPU limit")) << text;
 }
 
+TEST(Report, APhaseTooShortHasNoCpuFigures) {
+  RunResult r = MakeRun();
+  r.cpus = 1;
+  r.phases[1].duration_ns = kNsPerSec / 20;  // 50 ms: 0.19 s of CPU would read as 386 %
+  r.phases[1].self_cpu_s = 0.19;
+  r.phases[1].stats.thread_cpu_ns = kNsPerSec / 10;
+  Derived d = Derive(r.phases[1]);
+  EXPECT_FALSE(d.cpu_measured);
+  EXPECT_FALSE(GeneratorBusy(d, r.cpus));
+  nlohmann::json j = ReportJson(r, {})["phases"][1]["cpu"];
+  EXPECT_TRUE(j["self_percent"].is_null()) << j;
+  EXPECT_TRUE(j["busiest_loop_thread_percent"].is_null()) << j;
+  EXPECT_EQ(0.19, j["self_s"]);
+  std::string text = SummaryText(r, false);
+  EXPECT_NE(std::string::npos, text.find("CPU not measured (phase under 0.5 s)")) << text;
+  EXPECT_EQ(std::string::npos, text.find("near its CPU limit")) << text;
+  r.phases[1].duration_ns = kNsPerSec / 2;  // from half a second on, it is
+  EXPECT_TRUE(Derive(r.phases[1]).cpu_measured);
+}
+
 TEST(Report, JsonCsvAndSvgCarryThePhases) {
   RunResult r = MakeRun();
   r.phases[1].stats.ack.Record(2 * kNsPerMs);
