@@ -103,6 +103,10 @@ void PrintSummary(FILE* out, const RunResult& r, const std::vector<Check>& check
     const PhaseStats& s = p.stats;
     const Phase& ph = sc.phases[i];
     Derived d = Derive(p);
+    if (!p.ran) {
+      fprintf(out, "\n%sphase %s%s  not run\n", st.bold(), ph.name.c_str(), st.reset());
+      continue;
+    }
     fprintf(out, "\n%sphase %s%s  %.1f s%s\n", st.bold(), ph.name.c_str(), st.reset(), d.seconds,
             ph.warmup ? " (warm-up: not judged)" : "");
     if (s.conns_attempted || ph.connections) {
@@ -260,6 +264,10 @@ void PrintSummary(FILE* out, const RunResult& r, const std::vector<Check>& check
   }
   if (r.interrupted)
     fprintf(out, "%sinterrupted: the figures cover the run so far%s\n", st.yellow(), st.reset());
+  if (r.abandoned) {
+    fprintf(out, "%sstopped early: every connection failed its setup, so the rest was not run%s\n",
+            st.red(), st.reset());
+  }
   if (!checks.empty()) {
     bool pass = true;
     for (const auto& c : checks) pass = pass && c.passed;
@@ -285,6 +293,7 @@ Json ReportJson(const RunResult& r, const std::vector<Check>& checks) {
     Json j = {
         {"name", sc.phases[i].name},
         {"warmup", sc.phases[i].warmup},
+        {"ran", p.ran},
         {"duration_s", d.seconds},
         {"connections",
          {{"target", sc.phases[i].connections},
@@ -433,7 +442,8 @@ Json ReportJson(const RunResult& r, const std::vector<Check>& checks) {
           {"timeline", timeline},
           {"checks", jchecks},
           {"passed", passed},
-          {"interrupted", r.interrupted}};
+          {"interrupted", r.interrupted},
+          {"stopped_early", r.abandoned}};
 }
 
 namespace {

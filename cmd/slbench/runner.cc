@@ -109,6 +109,16 @@ class Timeline {
     for (auto& w : workers_) n += w->ready();
     return n;
   }
+  // Every setup tried so far failed, none ever got through, and that has lasted a second.
+  bool NothingGetsThrough(int64_t now) const {
+    if (now - plan_.t0_ns < kNsPerSec) return false;
+    int64_t done = 0, failed = 0;
+    for (auto& w : workers_) {
+      done += w->setups_done();
+      failed += w->setups_failed();
+    }
+    return done == 0 && failed > 0 && failed >= opened_;
+  }
 
   const Plan& plan_;
   std::vector<std::unique_ptr<Worker>>& workers_;
@@ -229,8 +239,10 @@ RunResult Timeline::Play() {
   for (;;) {
     int64_t now = MonoNs();
     bool stop = options_.stop && options_.stop->load();
-    while (next_phase < n && now >= plan_.phase_start_ns[next_phase] && !stop) {
+    bool abandon = !stop && NothingGetsThrough(now);
+    while (next_phase < n && now >= plan_.phase_start_ns[next_phase] && !stop && !abandon) {
       if (next_phase > 0) close_phase(next_phase - 1, now);
+      r.phases[next_phase].ran = true;
       if (options_.server_pid > 0) {
         r.phases[next_phase].server_begin = SampleProcess(options_.server_pid);
       }
@@ -243,9 +255,10 @@ RunResult Timeline::Play() {
       Worker* w = workers_[static_cast<size_t>(plan_.WorkerOf(c))].get();
       w->loop().Post([w, c] { w->Open(c); });
     }
-    if (now >= end || stop) {
+    if (now >= end || stop || abandon) {
       if (next_phase > 0) close_phase(next_phase - 1, now);
       r.interrupted = stop;
+      r.abandoned = abandon;
       break;
     }
     // Sends that are due.
@@ -271,7 +284,8 @@ RunResult Timeline::Play() {
   // The drain: wait for replies and deliveries still on their way.
   int64_t drain_start = MonoNs();
   PostAll([n](Worker& w) { w.BeginPhase(static_cast<int>(n)); });
-  int64_t drain_end = drain_start + (r.interrupted ? kNsPerSec : plan_.scenario.drain_ns);
+  int64_t drain_end =
+      drain_start + (r.interrupted || r.abandoned ? kNsPerSec : plan_.scenario.drain_ns);
   for (;;) {
     int64_t now = MonoNs();
     int64_t busy = 0, last_rx = 0;

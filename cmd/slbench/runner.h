@@ -30,6 +30,7 @@ ServerSample SampleProcess(pid_t pid);
 
 struct PhaseResult {
   PhaseStats stats;
+  bool ran = false;          // false: the run was interrupted or stopped before it
   int64_t duration_ns = 0;   // as run (shorter if interrupted)
   double self_cpu_s = 0;     // the whole slbench process (getrusage), during the phase
   int connections_open = 0;  // ready at the end of the phase
@@ -50,6 +51,10 @@ struct RunResult {
   std::vector<ReceiverIssue> issues;
   uint64_t receivers_with_issues = 0;
   bool interrupted = false;
+  // True when the run stopped early because every connection it had tried (at least one, for
+  // a second or more) failed its setup and none ever got through: a server that refuses them
+  // all is not waited out phase by phase.
+  bool abandoned = false;
   double self_cpu_s = 0;
   int cpus = 0;  // CPUs slbench may run on (its affinity); 0: unknown
 };

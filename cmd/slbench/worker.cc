@@ -210,6 +210,7 @@ void Worker::SendSync(Conn& c) {
 void Worker::SetupDone(Conn& c) {
   int64_t now = MonoNs();
   LeaveSetup(c);
+  setups_done_.fetch_add(1, std::memory_order_relaxed);
   if (c.churn) {
     Now().churn_done++;
     Now().churn_setup.Record(now - c.start_ns);
@@ -230,6 +231,7 @@ void Worker::SetupDone(Conn& c) {
 
 void Worker::SetupFailed(Conn& c, const std::string& why) {
   LeaveSetup(c);
+  setups_failed_.fetch_add(1, std::memory_order_relaxed);
   c.failed = true;
   Now().failures[why.empty() ? "unknown" : why]++;
   if (c.churn) {

@@ -25,7 +25,10 @@ RunResult MakeRun() {
   r.plan.t0_ns = 1000 * kNsPerSec;
   r.plan.phase_start_ns = {r.plan.t0_ns, r.plan.t0_ns + kNsPerSec, r.plan.t0_ns + 2 * kNsPerSec};
   r.phases.resize(2);
-  for (auto& p : r.phases) p.duration_ns = kNsPerSec;
+  for (auto& p : r.phases) {
+    p.ran = true;
+    p.duration_ns = kNsPerSec;
+  }
   r.drain_complete = true;
   return r;
 }

@@ -274,6 +274,26 @@ TEST(Slbench, NoServerIsARuntimeFailure) {
       << r.err;
 }
 
+// A server that refuses every connection is not waited out phase by phase: the run stops
+// once nothing has got through for a second, and the report says which phases never ran.
+TEST(Slbench, ARefusingServerStopsTheRunEarly) {
+  TempDir dir;
+  for (const char* preset : {"echo", "setup"}) {
+    SCOPED_TRACE(preset);
+    Outcome r =
+        RunSlbench(dir, {preset, "--url", "ws://127.0.0.1:1/ws", "--set", "phases.0.duration=2s",
+                         "--set", "phases.1.duration=60s", "--json", dir.File("r.json")});
+    EXPECT_EQ(1, r.code) << r.out << r.err;
+    EXPECT_NE(std::string::npos, r.out.find("stopped early")) << r.out;
+    Json report = ReadJson(dir.File("r.json"));
+    EXPECT_EQ(true, report["stopped_early"]);
+    EXPECT_EQ(false, report["interrupted"]);
+    EXPECT_EQ(true, report["phases"][0]["ran"]);
+    EXPECT_EQ(false, report["phases"][1]["ran"]);
+    EXPECT_LT(report["phases"][0]["duration_s"].get<double>(), 2.0);
+  }
+}
+
 TEST(Slbench, UsageErrorsExitTwo) {
   TempDir dir;
   Outcome r = RunSlbench(dir, {"--threads", "0"});
