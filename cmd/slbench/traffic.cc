@@ -84,7 +84,9 @@ void Worker::FlushBacklog(Conn& c) {
 
 void Worker::SendMessage(Conn& c, const Action& a) {
   int64_t now = MonoNs();
-  PhaseStats& s = Now();
+  // Into the phase that offered it, like the deliveries it is due: a send held back by a
+  // full socket and written in a later phase or the drain is still that phase's.
+  PhaseStats& s = At(a.intended_ns);
   s.sent[static_cast<int>(a.op)]++;
   s.send_lag.Record(now - a.intended_ns);
   current_.sent++;
