@@ -5,6 +5,7 @@
 #include <set>
 
 #include "smartlink/auth/jwt.h"
+#include "smartlink/net/ws_client.h"
 #include "smartlink/util/duration.h"
 #include "units.h"
 
@@ -235,6 +236,9 @@ Status Validate(const Scenario& s, const std::string& source) {
   if (s.url.rfind("ws://", 0) != 0 && s.url.rfind("wss://", 0) != 0) {
     return fail("url", "must start with ws:// or wss://, not \"" + s.url + "\"");
   }
+  if (std::string why; !smartlink::net::CheckServerUrl(s.url, &why)) {
+    return fail("url", why + ": \"" + s.url + "\"");
+  }
   if (s.prefix.size() > 40 || !ValidName(s.prefix)) {
     return fail("prefix", "must be at most 40 characters of A-Z a-z 0-9 _ . -");
   }
@@ -438,8 +442,21 @@ Status ApplyOverride(Json& j, const std::string& assignment) {
 Result<Scenario> LoadScenario(const std::string& text, const std::string& source,
                               const std::vector<std::string>& overrides) {
   Json j;
+  // nlohmann keeps the last of two equal keys; a scenario that sets a field twice was
+  // probably meant otherwise, so it is refused (RFC 8259 leaves this to the reader).
+  std::vector<std::set<std::string>> keys;  // of each object being read
+  std::string duplicate;
+  auto check = [&](int, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) keys.emplace_back();
+    if (event == Json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+    if (event == Json::parse_event_t::key && !keys.empty() &&
+        !keys.back().insert(parsed.get<std::string>()).second && duplicate.empty()) {
+      duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
   try {
-    j = Json::parse(text);
+    j = Json::parse(text, check);
   } catch (const Json::parse_error& e) {
     // Turn the byte offset into a line and column.
     size_t line = 1, col = 1;
@@ -456,6 +473,10 @@ Result<Scenario> LoadScenario(const std::string& text, const std::string& source
     if (colon != std::string::npos) what = what.substr(colon + 2);
     return Status::BadRequest(source + ":" + std::to_string(line) + ":" + std::to_string(col) +
                               ": invalid JSON: " + what);
+  }
+  if (!duplicate.empty()) {
+    return Status::BadRequest(source + ": \"" + duplicate +
+                              "\" is set twice in one object; give each field once");
   }
   for (const auto& o : overrides) SLB_TRY(ApplyOverride(j, o));
   return ParseScenario(j, source);

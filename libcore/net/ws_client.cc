@@ -291,4 +291,9 @@ std::string BlockingClient::close_reason() const {
   return state_->reason;
 }
 
+bool CheckServerUrl(std::string_view url, std::string* error) {
+  WsUrl parsed;
+  return ParseWsUrl(url, &parsed, error);
+}
+
 }  // namespace smartlink::net

@@ -117,6 +117,15 @@ TEST(Scenario, InconsistentScenariosAreRefused) {
   EXPECT_NE(std::string::npos, Error(R"({"duration": 0})").find("duration must be longer than 0"));
   EXPECT_EQ("test.json: url: must start with ws:// or wss://, not \"http://x\"",
             Error(R"({"url": "http://x"})"));
+  EXPECT_EQ("test.json: url: URL has no host: \"ws://\"", Error(R"({"url": "ws://"})"));
+  EXPECT_EQ("test.json: url: bad port in URL: \"ws://h:99999/ws\"",
+            Error(R"({"url": "ws://h:99999/ws"})"));
+  EXPECT_EQ("test.json: \"rate\" is set twice in one object; give each field once",
+            Error(R"({"rate": 10, "rooms": 2, "rate": 20})"));
+  EXPECT_EQ("test.json: \"duration\" is set twice in one object; give each field once",
+            Error(R"({"phases": [{"duration": "1s"}, {"duration": "2s", "duration": "3s"}]})"));
+  // The same key in two objects is no duplicate.
+  EXPECT_EQ(2u, Parse(R"({"phases": [{"duration": "1s"}, {"duration": "2s"}]})").phases.size());
   EXPECT_NE(std::string::npos, Error(R"({"prefix": "a b"})").find("prefix: must be"));
   EXPECT_NE(std::string::npos,
             Error(R"({"rooms": 2, "rooms_per_connection": 3})").find("rooms_per_connection"));

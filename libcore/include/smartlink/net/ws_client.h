@@ -17,6 +17,10 @@
 // (slbench, slchat); BlockingClient wraps one connection for tests and one-shot commands.
 namespace smartlink::net {
 
+// Checks a server URL as the clients below will read it (scheme, host, port), so that a
+// program can refuse a bad one up front; false with *error saying what is wrong.
+bool CheckServerUrl(std::string_view url, std::string* error);
+
 struct ClientOptions {
   std::string url;    // ws://host:port[/ws], wss://...
   std::string token;  // sent as Authorization: Bearer
