@@ -1,5 +1,6 @@
-// The SVG plot: latency percentiles (log scale) over throughput, one point a second, with the
-// phases marked. Plain SVG 1.1 with no script, so it renders anywhere (browsers, GitHub).
+// The SVG plot: latency percentiles (log scale) over throughput and connections open, one
+// point a second, with the phases marked. Plain SVG 1.1 with no script, so it renders anywhere
+// (browsers, GitHub).
 
 #include <algorithm>
 #include <cmath>
@@ -65,21 +66,31 @@ double X(double t, double xmax) {
 }  // namespace
 
 std::string PlotSvg(const RunResult& r) {
-  // Which latency to draw: deliveries when there are any, else acks, else pings.
-  bool has_delivery = false, has_ack = false;
+  // Which latency to draw: deliveries when there are any, else acks, else pings, else the
+  // setup of connections (the setup and reconnect workloads).
+  bool has_delivery = false, has_ack = false, has_ping = false, has_setup = false;
   for (const auto& m : r.timeline) {
     has_delivery = has_delivery || m.delivery.count;
     has_ack = has_ack || m.ack.count;
+    has_ping = has_ping || m.ping.count;
+    has_setup = has_setup || m.setup.count;
   }
   auto pick = [&](const MergedInterval& m) -> const Percentiles& {
-    return has_delivery ? m.delivery : has_ack ? m.ack : m.ping;
+    return has_delivery ? m.delivery : has_ack ? m.ack : has_ping ? m.ping : m.setup;
   };
-  const char* what = has_delivery ? "delivery" : has_ack ? "ack" : "ping";
+  std::string what =
+      has_delivery ? "delivery latency, ms (log scale), from the intended send time"
+      : has_ack    ? "ack latency, ms (log scale), from the intended send time"
+      : has_ping   ? "ping latency, ms (log scale), from the intended send time"
+      : has_setup  ? "connection setup (connect, upgrade, auth, join), ms (log scale)"
+                   : "no latency timed in this run (file transfers are timed per file: see the "
+                     "report)";
 
   Series p50{"p50", "#1f77b4", {}}, p99{"p99", "#ff7f0e", {}}, p999{"p99.9", "#d62728", {}},
       pmax{"max", "#7f7f7f", {}};
   Series sent{"sent/s", "#2ca02c", {}}, answered{"answered/s", "#9467bd", {}},
-      delivered{"delivered/s", "#17becf", {}};
+      delivered{"delivered/s", "#17becf", {}}, setups{"setups/s", "#bcbd22", {}},
+      open{"open", "#8c564b", {}};
   double lat_min = 1e18, lat_max = 0, rate_max = 1, xmax = 1;
   for (const auto& m : r.timeline) {
     double t = m.second + 0.5;
@@ -98,8 +109,11 @@ std::string PlotSvg(const RunResult& r) {
     sent.points.emplace_back(t, static_cast<double>(m.sent));
     answered.points.emplace_back(t, static_cast<double>(m.answered));
     delivered.points.emplace_back(t, static_cast<double>(m.delivered));
+    setups.points.emplace_back(t, static_cast<double>(m.setups));
+    open.points.emplace_back(t, static_cast<double>(m.open));
     rate_max = std::max({rate_max, static_cast<double>(m.sent), static_cast<double>(m.answered),
-                         static_cast<double>(m.delivered)});
+                         static_cast<double>(m.delivered), static_cast<double>(m.setups),
+                         static_cast<double>(m.open)});
   }
   if (lat_max == 0) lat_min = 0.01, lat_max = 1;
   double lo = std::pow(10, std::floor(std::log10(lat_min)));
@@ -127,10 +141,9 @@ std::string PlotSvg(const RunResult& r) {
   svg += "<text x=\"" + Num(kLeft) + "\" y=\"22\" font-size=\"14\" font-weight=\"bold\">" +
          Escape("slbench " + r.plan.scenario.name + " against " + r.plan.scenario.url) +
          "</text>\n";
-  svg += "<text x=\"" + Num(kLeft) + "\" y=\"" + Num(kTop1 - 8) + "\">" + what +
-         " latency, ms (log scale), from the intended send time</text>\n";
+  svg += "<text x=\"" + Num(kLeft) + "\" y=\"" + Num(kTop1 - 8) + "\">" + what + "</text>\n";
   svg += "<text x=\"" + Num(kLeft) + "\" y=\"" + Num(kTop2 - 8) +
-         "\">throughput, per second (log scale)</text>\n";
+         "\">per second, and connections open (log scale)</text>\n";
 
   // Axes and grid.
   double right = kWidth - kRight;
@@ -166,10 +179,17 @@ std::string PlotSvg(const RunResult& r) {
   }
 
   for (const Series* s : {&pmax, &p999, &p99, &p50}) svg += Polyline(*s, X, xmax, ylat);
-  for (const Series* s : {&sent, &answered, &delivered}) svg += Polyline(*s, X, xmax, yrate);
+  // Only what the run did: an idle run has connections and nothing else.
+  std::vector<const Series*> lower;
+  for (const Series* s : {&sent, &answered, &delivered, &setups, &open}) {
+    if (std::any_of(s->points.begin(), s->points.end(), [](auto& p) { return p.second > 0; })) {
+      lower.push_back(s);
+      svg += Polyline(*s, X, xmax, yrate);
+    }
+  }
 
   // Legends, right-aligned above each panel.
-  auto legend = [&](std::initializer_list<const Series*> series, double y, double width) {
+  auto legend = [&](const std::vector<const Series*>& series, double y, double width) {
     double lx = right - width * static_cast<double>(series.size());
     for (const Series* s : series) {
       svg += "<rect x=\"" + Num(lx) + "\" y=\"" + Num(y - 4) +
@@ -178,8 +198,8 @@ std::string PlotSvg(const RunResult& r) {
       lx += width;
     }
   };
-  legend({&p50, &p99, &p999, &pmax}, kTop1 - 8, 60);
-  legend({&sent, &answered, &delivered}, kTop2 - 8, 95);
+  if (!p50.points.empty()) legend({&p50, &p99, &p999, &pmax}, kTop1 - 8, 60);
+  legend(lower, kTop2 - 8, 95);
   svg += "<rect x=\"" + Num(kLeft) + "\" y=\"" + Num(kTop1) + "\" width=\"" + Num(right - kLeft) +
          "\" height=\"" + Num(kHeight1) + "\" fill=\"none\" stroke=\"#333\"/>\n";
   svg += "<rect x=\"" + Num(kLeft) + "\" y=\"" + Num(kTop2) + "\" width=\"" + Num(right - kLeft) +

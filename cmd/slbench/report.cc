@@ -392,9 +392,11 @@ Json ReportJson(const RunResult& r, const std::vector<Check>& checks) {
                         {"answered", m.answered},
                         {"delivered", m.delivered},
                         {"errors", m.errors},
+                        {"setups", m.setups},
                         {"ack_ms", pj(m.ack)},
                         {"delivery_ms", pj(m.delivery)},
-                        {"ping_ms", pj(m.ping)}});
+                        {"ping_ms", pj(m.ping)},
+                        {"setup_ms", pj(m.setup)}});
   }
   Json issues = Json::array();
   for (const auto& is : r.issues) {

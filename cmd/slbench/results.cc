@@ -19,10 +19,12 @@ void Worker::Rotate(int second) {
   in.ack = i_ack_.Sparse();
   in.delivery = i_delivery_.Sparse();
   in.ping = i_ping_.Sparse();
+  in.setup = i_setup_.Sparse();
   current_ = Interval();
   i_ack_.Reset();
   i_delivery_.Reset();
   i_ping_.Reset();
+  i_setup_.Reset();
   std::lock_guard<std::mutex> lock(mu_);
   intervals_.push_back(std::move(in));
 }

@@ -90,24 +90,28 @@ std::vector<MergedInterval> MergeIntervals(const std::vector<std::vector<Interva
     for (const Interval& in : list) by_second[in.second].push_back(&in);
   }
   std::vector<MergedInterval> out;
-  Histogram ack, delivery, ping;  // scratch, reused for every second
+  Histogram ack, delivery, ping, setup;  // scratch, reused for every second
   for (const auto& [second, parts] : by_second) {
     MergedInterval m;
     m.second = second;
     ack.Reset();
     delivery.Reset();
     ping.Reset();
-    int64_t ack_max = 0, delivery_max = 0, ping_max = 0;
+    setup.Reset();
+    int64_t ack_max = 0, delivery_max = 0, ping_max = 0, setup_max = 0;
     for (const Interval* in : parts) {
       m.phase = std::max(m.phase, in->phase);
       m.sent += in->sent;
       m.answered += in->answered;
       m.delivered += in->delivered;
       m.errors += in->errors;
+      m.setups += in->setups;
       m.open += in->open;
       ack.AddSparse(in->ack);
       delivery.AddSparse(in->delivery);
       ping.AddSparse(in->ping);
+      setup.AddSparse(in->setup);
+      setup_max = std::max(setup_max, in->setup_max);
       ack_max = std::max(ack_max, in->ack_max);
       delivery_max = std::max(delivery_max, in->delivery_max);
       ping_max = std::max(ping_max, in->ping_max);
@@ -115,10 +119,11 @@ std::vector<MergedInterval> MergeIntervals(const std::vector<std::vector<Interva
     m.ack = Percentiles::Of(ack);
     m.delivery = Percentiles::Of(delivery);
     m.ping = Percentiles::Of(ping);
+    m.setup = Percentiles::Of(setup);
     // The sparse form keeps buckets, not the exact extremes: the exact max replaces the
     // bucket's top, and no percentile is shown above it.
     for (auto [p, exact] : {std::pair{&m.ack, ack_max}, std::pair{&m.delivery, delivery_max},
-                            std::pair{&m.ping, ping_max}}) {
+                            std::pair{&m.ping, ping_max}, std::pair{&m.setup, setup_max}}) {
       if (p->count == 0) continue;
       p->max = exact;
       for (int64_t* v : {&p->p50, &p->p90, &p->p99, &p->p999}) *v = std::min(*v, exact);

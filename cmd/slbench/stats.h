@@ -71,9 +71,10 @@ struct Interval {
   int second = 0;
   int phase = 0;
   uint64_t sent = 0, answered = 0, delivered = 0, errors = 0;
+  uint64_t setups = 0;  // connections (ramp, churn or reconnect) that got through setup
   int open = 0;
-  int64_t ack_max = 0, delivery_max = 0, ping_max = 0;
-  std::vector<std::pair<uint32_t, uint64_t>> ack, delivery, ping;  // Histogram::Sparse()
+  int64_t ack_max = 0, delivery_max = 0, ping_max = 0, setup_max = 0;
+  std::vector<std::pair<uint32_t, uint64_t>> ack, delivery, ping, setup;  // Histogram::Sparse()
 };
 
 // Intervals of all threads for one second, merged, with the percentiles worked out.
@@ -85,9 +86,9 @@ struct Percentiles {
 struct MergedInterval {
   int second = 0;
   int phase = 0;
-  uint64_t sent = 0, answered = 0, delivered = 0, errors = 0;
+  uint64_t sent = 0, answered = 0, delivered = 0, errors = 0, setups = 0;
   int open = 0;
-  Percentiles ack, delivery, ping;
+  Percentiles ack, delivery, ping, setup;
 };
 std::vector<MergedInterval> MergeIntervals(const std::vector<std::vector<Interval>>& per_thread);
 

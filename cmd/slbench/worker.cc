@@ -211,6 +211,10 @@ void Worker::SetupDone(Conn& c) {
   int64_t now = MonoNs();
   LeaveSetup(c);
   setups_done_.fetch_add(1, std::memory_order_relaxed);
+  int64_t took = now - (c.reconnecting ? c.drop_ns : c.start_ns);
+  current_.setups++;
+  current_.setup_max = std::max(current_.setup_max, took);
+  i_setup_.Record(took);
   if (c.churn) {
     Now().churn_done++;
     Now().churn_setup.Record(now - c.start_ns);

@@ -237,7 +237,7 @@ class Worker {
 
   // The second being recorded for the time line.
   Interval current_;
-  Histogram i_ack_, i_delivery_, i_ping_;
+  Histogram i_ack_, i_delivery_, i_ping_, i_setup_;
   mutable std::mutex mu_;
   std::vector<Interval> intervals_;  // GUARDED_BY(mu_)
 

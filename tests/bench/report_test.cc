@@ -234,6 +234,39 @@ TEST(Report, JsonCsvAndSvgCarryThePhases) {
   EXPECT_NE(std::string::npos, svg.find(">main</text>"));
   EXPECT_NE(std::string::npos, svg.find("warm (warm-up)"));
   EXPECT_NE(std::string::npos, svg.find("</svg>"));
+  EXPECT_NE(std::string::npos, svg.find(">ack latency, ms")) << svg;
+  EXPECT_NE(std::string::npos, svg.find(">sent/s</text>"));
+  EXPECT_EQ(std::string::npos, svg.find(">setups/s</text>"));  // nothing of it in the run
+}
+
+// The plot draws what the run measured: setup times and handshakes for the setup workload,
+// connections open for the idle one, with a title that says so.
+TEST(Report, PlotShowsSetupsAndConnectionsWhenThereIsNothingElse) {
+  RunResult r = MakeRun();
+  MergedInterval m;
+  m.second = 1;
+  m.phase = 1;
+  m.setups = 5000;
+  m.open = 64;
+  m.setup.count = 5000;
+  m.setup.p50 = 3 * kNsPerMs;
+  m.setup.p99 = m.setup.p999 = m.setup.max = 7 * kNsPerMs;
+  r.timeline.push_back(m);
+  std::string svg = PlotSvg(r);
+  EXPECT_NE(std::string::npos, svg.find(">connection setup (connect, upgrade, auth, join)")) << svg;
+  EXPECT_NE(std::string::npos, svg.find(">setups/s</text>"));
+  EXPECT_NE(std::string::npos, svg.find(">open</text>"));
+  EXPECT_EQ(std::string::npos, svg.find(">sent/s</text>"));
+  EXPECT_EQ(5000, ReportJson(r, {})["timeline"][0]["setups"]);
+  EXPECT_EQ(7.0, ReportJson(r, {})["timeline"][0]["setup_ms"]["p99"]);
+
+  r.timeline[0] = MergedInterval();
+  r.timeline[0].second = 1;
+  r.timeline[0].open = 10000;
+  svg = PlotSvg(r);
+  EXPECT_NE(std::string::npos, svg.find(">no latency timed in this run")) << svg;
+  EXPECT_NE(std::string::npos, svg.find(">open</text>"));
+  EXPECT_EQ(std::string::npos, svg.find(">p50</text>"));
 }
 
 TEST(Report, SummaryHasNoColoursUnlessAsked) {
