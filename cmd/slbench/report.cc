@@ -114,6 +114,10 @@ void PrintSummary(FILE* out, const RunResult& r, const std::vector<Check>& check
               "  connections  %d ready at the end (target %d); %s opened, %s failed, %s dropped\n",
               p.connections_open, ph.connections, Count(s.conns_made).c_str(),
               Count(s.conns_failed).c_str(), Count(s.conns_dropped).c_str());
+      if (s.conns_reopened) {
+        fprintf(out, "               %s of them opened again after a drop or failure before\n",
+                Count(s.conns_reopened).c_str());
+      }
     }
     if (s.connect.count()) fprintf(out, "  connect      %s\n", Latencies(s.connect).c_str());
     if (s.setup.count()) fprintf(out, "  setup        %s\n", Latencies(s.setup).c_str());
@@ -303,6 +307,7 @@ Json ReportJson(const RunResult& r, const std::vector<Check>& checks) {
           {"failed", s.conns_failed},
           {"ready", s.conns_ready},
           {"dropped", s.conns_dropped},
+          {"reopened", s.conns_reopened},
           {"connect_ms", LatencyJson(s.connect)},
           {"setup_ms", LatencyJson(s.setup)}}},
         {"messages",

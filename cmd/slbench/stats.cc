@@ -28,6 +28,7 @@ void PhaseStats::Merge(const PhaseStats& o) {
   conns_failed += o.conns_failed;
   conns_ready += o.conns_ready;
   conns_dropped += o.conns_dropped;
+  conns_reopened += o.conns_reopened;
   connect.Merge(o.connect);
   setup.Merge(o.setup);
   churn_done += o.churn_done;

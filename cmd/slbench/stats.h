@@ -26,8 +26,11 @@ struct PhaseStats {
   // Persistent connections.
   uint64_t conns_attempted = 0, conns_made = 0, conns_failed = 0, conns_ready = 0;
   uint64_t conns_dropped = 0;  // closed by the server or the network, not by slbench
-  Histogram connect;           // start to WebSocket open
-  Histogram setup;             // start to authenticated and in every room
+  // Opened again at the start of the phase, after a drop or a failed setup in an earlier one
+  // (also counted in conns_attempted).
+  uint64_t conns_reopened = 0;
+  Histogram connect;  // start to WebSocket open
+  Histogram setup;    // start to authenticated and in every room
   // Churn: connect, upgrade, auth, join, close.
   uint64_t churn_done = 0, churn_failed = 0;
   Histogram churn_setup;

@@ -65,9 +65,19 @@ void Worker::BeginPhase(int phase) {
     }
     return;
   }
-  if (phases[static_cast<size_t>(phase)].reconnect) {
+  const Phase& ph = phases[static_cast<size_t>(phase)];
+  if (ph.reconnect) {
     for (auto& c : conns_) {
       if (c && c->state == State::kReady) Reconnect(*c);
+    }
+  }
+  // The phase wants its connections: those the server dropped, or that failed setup, in an
+  // earlier phase are opened again (the ones it has no place for are closed by the runner).
+  for (auto& c : conns_) {
+    if (c && c->state == State::kClosed && c->index < ph.connections && c->dropped && !c->shed &&
+        !c->churn) {
+      Now().conns_reopened++;
+      Open(c->index);
     }
   }
 }
@@ -86,6 +96,7 @@ void Worker::Open(int conn) {
   if (c.state != State::kIdle && c.state != State::kClosed) return;
   Now().conns_attempted++;
   c.dropped = false;
+  c.shed = false;
   c.resumed = c.resumed || ++c.sessions > 1;
   // A connection opened again starts its conversations afresh; what the session before got
   // is kept for the count of what was lost.
@@ -102,6 +113,7 @@ void Worker::CloseConn(int conn) {
   LeaveSetup(*c);
   c->reconnecting = false;
   c->dropped = true;  // it stops receiving here: hold it only to what came before
+  c->shed = true;
   c->state = State::kClosing;
   loop_->Close(c->id, 1000, "slbench: fewer connections");
 }

@@ -135,6 +135,7 @@ class Worker {
     bool in_setup = false;  // counted in busy_
     bool reconnecting = false;
     bool dropped = false;  // stopped receiving before the end: held to what came before
+    bool shed = false;     // closed by slbench (a phase with fewer connections)
     bool failed = false;   // the last attempt failed (churn waits before the next)
     // Opened more than once, or reconnected: its conversations are not all from seq 1.
     bool resumed = false;

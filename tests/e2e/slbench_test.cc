@@ -201,6 +201,32 @@ TEST(Slbench, TokensMintedFromTheSecret) {
   EXPECT_NE(std::string::npos, r.out.find("auth refused: unauthenticated")) << r.out;
 }
 
+// Connections the server drops in one phase are opened again when the next one begins: here
+// their one-second tokens expire (close 4003), so every phase starts with its 4 connections.
+TEST(Slbench, ConnectionsDroppedInAPhaseAreOpenedAgainInTheNext) {
+  const std::string secret = "slbench-e2e-secret-0123456789abcdef";
+  auto server = ServerProcess::Start({"--jwt-secret", secret, "--jwt-leeway", "0s", "--rate", "0"});
+  ASSERT_TRUE(server);
+  TempDir dir;
+  std::string scenario = WriteScenario(
+      dir, {{"rooms", 1},
+            {"auth", {{"mode", "token"}, {"ttl", "1s"}}},
+            {"phases", Json::array({{{"name", "one"}, {"connections", 4}, {"duration", "3s"}},
+                                    {{"name", "two"}, {"connections", 4}, {"duration", "1s"}}})}});
+  Outcome r = RunSlbench(dir, {scenario, "--url", server->ws_url(), "--jwt-secret", secret,
+                               "--json", dir.File("r.json")});
+  ASSERT_EQ(0, r.code) << r.out << r.err;
+  Json report = ReadJson(dir.File("r.json"));
+  const Json& one = report["phases"][0]["connections"];
+  const Json& two = report["phases"][1]["connections"];
+  EXPECT_EQ(4, one["made"]) << one;
+  EXPECT_EQ(4, one["dropped"]) << one;
+  EXPECT_EQ(0, one["reopened"]) << one;
+  EXPECT_EQ(4, two["reopened"]) << two;
+  EXPECT_EQ(4, two["made"]) << two;
+  EXPECT_NE(std::string::npos, r.out.find("4 of them opened again")) << r.out;
+}
+
 TEST(Slbench, ReconnectStormCatchesUpWithoutLoss) {
   auto server = ServerProcess::Start({"--rate", "0"});
   ASSERT_TRUE(server);
