@@ -1,7 +1,9 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "scenario.h"
@@ -25,6 +27,26 @@ struct Plan {
   std::string ChurnUserName(int slot) const { return prefix + "c" + std::to_string(slot); }
   std::string RoomName(int room) const { return prefix + "r" + std::to_string(room); }
   int WorkerOf(int conn) const { return conn % threads; }
+  // Whether a connection that joined `rooms` may get a message of `conv`. Users of a fixed
+  // prefix may be members of rooms from earlier runs, so then any; fresh users are members
+  // only of the rooms this run joined them to. A direct conversation (@user) always.
+  bool MayReceive(const std::vector<int>& rooms, std::string_view conv) const {
+    if (!fresh_names || conv.empty() || conv.front() != '#') return true;
+    std::string_view name = conv.substr(1);
+    std::string_view head = prefix;
+    if (name.substr(0, head.size()) != head || name.size() < head.size() + 2 ||
+        name[head.size()] != 'r') {
+      return false;
+    }
+    std::string_view digits = name.substr(head.size() + 1);
+    if (digits.size() > 9 || (digits.size() > 1 && digits[0] == '0')) return false;
+    int room = 0;
+    for (char ch : digits) {
+      if (ch < '0' || ch > '9') return false;
+      room = room * 10 + (ch - '0');
+    }
+    return std::find(rooms.begin(), rooms.end(), room) != rooms.end();
+  }
   // The phase whose time span holds `ns`; phases.size() after the last one.
   int PhaseAt(int64_t ns) const {
     int n = static_cast<int>(scenario.phases.size());

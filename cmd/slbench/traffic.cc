@@ -377,6 +377,11 @@ void Worker::OnMsg(Conn& c, const Fields& f) {
     CountError("slbench: msg without conv or seq");
     return;
   }
+  if (!plan_.MayReceive(c.rooms, *conv)) {
+    // A membership leak: not delivered, and no conversation of this receiver to be due in.
+    CountError("slbench: message in a room not joined");
+    return;
+  }
   int64_t now = MonoNs();
   bool created;
   ConvState& cs = ConvOf(c, *conv, &created);

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "plan.h"
 #include "units.h"
 
 namespace slbench {
@@ -197,6 +198,26 @@ TEST(Scenario, ToJsonRoundTrips) {
   auto again = ParseScenario(ScenarioToJson(s), "again");
   ASSERT_TRUE(again.ok()) << again.status().message();
   EXPECT_EQ(ScenarioToJson(s), ScenarioToJson(*again));
+}
+
+// A room message to a connection that never joined the room is a membership leak.
+TEST(Plan, AFreshUserMayReceiveOnlyTheRoomsItJoined) {
+  Plan plan;
+  plan.prefix = "slb0123abcd-";
+  std::vector<int> rooms = {0, 12};
+  EXPECT_TRUE(plan.MayReceive(rooms, "#slb0123abcd-r0"));
+  EXPECT_TRUE(plan.MayReceive(rooms, "#slb0123abcd-r12"));
+  EXPECT_TRUE(plan.MayReceive(rooms, "@slb0123abcd-u7"));  // direct: anyone may write
+  EXPECT_FALSE(plan.MayReceive(rooms, "#slb0123abcd-r1"));
+  EXPECT_FALSE(plan.MayReceive(rooms, "#slb0123abcd-r012"));
+  EXPECT_FALSE(plan.MayReceive(rooms, "#slb0123abcd-r"));
+  EXPECT_FALSE(plan.MayReceive(rooms, "#slb0123abcd-x0"));
+  EXPECT_FALSE(plan.MayReceive(rooms, "#slbffffffff-r0"));  // another run's room
+  EXPECT_FALSE(plan.MayReceive(rooms, "#lobby"));
+  EXPECT_FALSE(plan.MayReceive({}, "#slb0123abcd-r0"));
+  // Names that earlier runs used too: their users may be in other rooms.
+  plan.fresh_names = false;
+  EXPECT_TRUE(plan.MayReceive(rooms, "#lobby"));
 }
 
 }  // namespace
