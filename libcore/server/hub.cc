@@ -401,7 +401,8 @@ Json Hub::Impl::Limits() const {
   return {{"max_frame_bytes", opt.max_frame_bytes},
           {"max_text_bytes", opt.codec.max_text_bytes},
           {"history_limit", 200},
-          {"idle_timeout_ms", opt.idle_timeout_ms}};
+          {"idle_timeout_ms", opt.idle_timeout_ms},
+          {"max_file_bytes", opt.max_file_bytes}};
 }
 
 void Hub::Impl::Authenticate(Conn& c, const std::string& user, std::optional<int64_t> exp_s,

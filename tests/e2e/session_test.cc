@@ -31,7 +31,7 @@ std::string Token(const std::string& user, int64_t exp_offset_s,
 }
 
 TEST(Session, OpenAuthWelcomesWithSessionAndLimits) {
-  auto server = ServerProcess::Start({"--auth", "none"});
+  auto server = ServerProcess::Start({"--auth", "none", "--max-file", "3MiB"});
   ASSERT_TRUE(server);
   auto c = Connect(server->ws_url());
   ASSERT_TRUE(c);
@@ -42,6 +42,7 @@ TEST(Session, OpenAuthWelcomesWithSessionAndLimits) {
   EXPECT_EQ(0u, w.value("server", "").rfind("slserver/", 0));
   EXPECT_TRUE(w["limits"].is_object());
   EXPECT_GT(w["limits"].value("max_text_bytes", 0), 0);
+  EXPECT_EQ(3 << 20, w["limits"].value("max_file_bytes", 0)) << w;  // added (docs/protocol.md)
 }
 
 TEST(Session, RequestsBeforeAuthAreUnauthenticated) {
