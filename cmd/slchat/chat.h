@@ -147,8 +147,10 @@ class Chat {
   void CmdSend(const Command& c, Done done);
   void CmdGet(const Command& c, Done done);
   void NoteSignal(const Json& ev);
-  // The SDP named by `arg`: a file, '-' (lines or stdin), or none when empty.
-  void ReadSdp(const std::string& arg, std::function<void(std::optional<std::string>)> then);
+  // The SDP named by `arg`: a file, '-' (lines or stdin), or none when empty. An SDP that
+  // is given but empty fails as a usage error of /`command`: `then` gets nullopt.
+  void ReadSdp(const std::string& command, const std::string& arg,
+               std::function<void(std::optional<std::string>)> then);
 
   EventLoop* loop_;
   ChatOptions options_;

@@ -65,8 +65,21 @@ void Chat::CmdPresence(const Command& c, Done done) {
       std::move(done));
 }
 
-void Chat::ReadSdp(const std::string& arg, std::function<void(std::optional<std::string>)> then) {
+void Chat::ReadSdp(const std::string& command, const std::string& arg,
+                   std::function<void(std::optional<std::string>)> then) {
   if (arg.empty()) return then(std::string());
+  // An SDP_FILE or '-' that gives no SDP is a slip, not a call without one: it is refused
+  // here, as a usage error, rather than sent as an offer or answer nobody can use.
+  auto checked = [this, command, arg, then](const std::string& sdp) {
+    if (sdp.find_first_not_of(" \t\r\n") != std::string::npos) return then(sdp);
+    std::string what = arg != "-"                ? arg + " holds no SDP"
+                       : options_.lines_on_stdin ? "no SDP lines before the '.'"
+                                                 : "no SDP on standard input";
+    const CommandSpec* spec = FindCommand(command);
+    ui_->Error("/" + command + ": empty SDP: " + what +
+               (spec ? " (usage: " + Usage(*spec) + ")" : ""));
+    then(std::nullopt);
+  };
   if (arg != "-") {
     std::ifstream in(arg, std::ios::binary);
     if (!in) {
@@ -75,16 +88,16 @@ void Chat::ReadSdp(const std::string& arg, std::function<void(std::optional<std:
     }
     std::ostringstream s;
     s << in.rdbuf();
-    return then(s.str());
+    return checked(s.str());
   }
   if (!options_.lines_on_stdin) {
     std::ostringstream s;
     s << std::cin.rdbuf();
-    return then(s.str());
+    return checked(s.str());
   }
   if (!options_.json) ui_->Notice("enter the SDP, then a line with a single '.'");
   heredoc_text_.clear();
-  heredoc_ = [then](const std::string& text) { then(text); };
+  heredoc_ = std::move(checked);
   ui_->Refresh();
 }
 
@@ -106,7 +119,7 @@ void Chat::NoteSignal(const Json& ev) {
 
 void Chat::CmdCall(const Command& c, Done done) {
   std::string peer = StripAt(c.Arg(0));
-  ReadSdp(c.Arg(1), [this, peer, done](std::optional<std::string> sdp) {
+  ReadSdp("call", c.Arg(1), [this, peer, done](std::optional<std::string> sdp) {
     if (!sdp) return done(false);
     std::string id = smartlink::crypto::RandomHex(8);
     Json payload = Json::object();
@@ -134,7 +147,7 @@ void Chat::CmdAnswer(const Command& c, Done done) {
     return done(false);
   }
   std::string peer = it->second.peer;
-  ReadSdp(c.Arg(0), [this, id, peer, done](std::optional<std::string> sdp) {
+  ReadSdp("answer", c.Arg(0), [this, id, peer, done](std::optional<std::string> sdp) {
     if (!sdp) return done(false);
     Json payload = Json::object();
     if (!sdp->empty()) payload = {{"type", "answer"}, {"sdp", *sdp}};

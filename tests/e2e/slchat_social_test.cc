@@ -145,6 +145,63 @@ TEST_F(SlchatSocial, CallSignalingRelaysSdpAndIce) {
   EXPECT_NE(std::string::npos, nobody.err.find("not_found")) << nobody.err;
 }
 
+// An SDP_FILE or '-' that gives no SDP is refused before anything is sent (it used to go
+// out as an empty offer or answer).
+TEST_F(SlchatSocial, EmptySdpIsRefusedLocally) {
+  WriteFile(dir_.File("blank.sdp"), "\n\n");
+  // The first signal or message alice gets from carol.
+  auto first_from_carol = [this] {
+    return alice_->WaitFor(
+        [](const Json& j) {
+          std::string type = j.value("type", "");
+          return (type == "signal" || type == "msg") && j.value("from", "") == "carol";
+        },
+        10000);
+  };
+  const std::string usage = " (usage: /call @USER [SDP_FILE|-])";
+  SlchatResult lines = RunSlchat({url_, "-u", "carol"},
+                                 "/call @alice -\n.\n/call @alice " + dir_.File("blank.sdp") +
+                                     "\n/call @alice /no/such.sdp\n/msg @alice after the calls\n");
+  EXPECT_EQ(1, lines.code);
+  EXPECT_NE(std::string::npos,
+            lines.err.find("/call: empty SDP: no SDP lines before the '.'" + usage))
+      << lines.err;
+  EXPECT_NE(std::string::npos,
+            lines.err.find("/call: empty SDP: " + dir_.File("blank.sdp") + " holds no SDP" + usage))
+      << lines.err;
+  EXPECT_NE(std::string::npos, lines.err.find("cannot read /no/such.sdp")) << lines.err;
+  EXPECT_EQ(std::string::npos, lines.out.find("calling alice")) << lines.out;
+  Json first = first_from_carol();
+  EXPECT_EQ("msg", first.value("type", "")) << first.dump();
+
+  // With --exec, '-' reads standard input: empty here.
+  SlchatResult exec = RunSlchat({url_, "-u", "carol", "-e", "/call @alice -"});
+  EXPECT_EQ(1, exec.code);
+  EXPECT_NE(std::string::npos, exec.err.find("/call: empty SDP: no SDP on standard input"))
+      << exec.err;
+
+  // An empty answer: nothing goes back to the caller, and the call still rings.
+  SlchatProcess callee({url_, "-u", "carol", "--json"});
+  ASSERT_TRUE(callee.WaitForOutput("\"welcome\"", 10000)) << callee.err();
+  alice_->Drain(100);
+  ASSERT_EQ("ok", alice_->Request({{"type", "signal"},
+                                   {"to", "@carol"},
+                                   {"call_id", "c1"},
+                                   {"kind", "offer"},
+                                   {"payload", {{"type", "offer"}, {"sdp", "v=0\r\n"}}}})["type"]);
+  ASSERT_FALSE(
+      WaitJson(callee, [](const Json& j) { return j.value("kind", "") == "offer"; }).is_null())
+      << callee.out();
+  callee.Write("/answer -\n \n.\n");
+  EXPECT_TRUE(callee.WaitForErr("/answer: empty SDP: no SDP lines before the '.'", 10000))
+      << callee.err();
+  callee.Write("/hangup\n");
+  callee.CloseStdin();
+  EXPECT_EQ(1, callee.Wait(10000));
+  first = first_from_carol();
+  EXPECT_EQ("hangup", first.value("kind", "")) << first.dump();
+}
+
 TEST_F(SlchatSocial, MomentsFeedLikesAndComments) {
   SlchatResult post = Script("alice", {"/moment sunset over the bay"});
   ASSERT_EQ(0, post.code) << post.err;
