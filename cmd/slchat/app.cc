@@ -34,14 +34,23 @@ bool ColorOn(int fd) {
   return isatty(fd) == 1;
 }
 
+// Why `url` (from the command line or SL_URL) cannot be the server's URL, or empty. Only
+// ws:// and wss:// are taken: an http(s):// URL (the same port serves HTTP) is a slip that
+// the message corrects.
+std::string UrlError(const std::string& url) {
+  if (url.empty()) return "give the server URL (ws://HOST:PORT or wss://HOST:PORT)";
+  if (url.rfind("ws://", 0) == 0 || url.rfind("wss://", 0) == 0) return "";
+  std::string error = "the server URL must start with ws:// or wss://, not '" + url + "'";
+  if (url.rfind("http://", 0) == 0) return error + " (try ws://" + url.substr(7) + ")";
+  if (url.rfind("https://", 0) == 0) return error + " (try wss://" + url.substr(8) + ")";
+  return error;
+}
+
 // Checks the settings CLI11 cannot; an error message, or empty.
 std::string Resolve(const Options& o, Setup* s) {
   s->options = o;
-  if (o.url.empty()) return "give the server URL (ws://host:port or wss://host:port)";
-  if (o.url.rfind("ws://", 0) != 0 && o.url.rfind("wss://", 0) != 0 &&
-      o.url.rfind("http://", 0) != 0 && o.url.rfind("https://", 0) != 0) {
-    return "the URL must start with ws:// or wss://: " + o.url;
-  }
+  std::string url_error = UrlError(o.url);
+  if (!url_error.empty()) return url_error;
   s->session.url = o.url;
   s->session.token = o.token;
   s->session.user = o.user;

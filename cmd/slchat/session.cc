@@ -190,7 +190,7 @@ void Session::OnClose(int code, const std::string& reason) {
   std::string why = std::to_string(code) + (reason.empty() ? "" : " " + reason);
   if (!ever_ready_) {
     std::string hint;
-    bool tls = options_.url.rfind("wss://", 0) == 0 || options_.url.rfind("https://", 0) == 0;
+    bool tls = options_.url.rfind("wss://", 0) == 0;
     if (tls && reason.find("TLS") != std::string::npos) {
       hint =
           " (does the server serve wss:// on that port? A certificate slchat does not "

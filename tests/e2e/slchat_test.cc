@@ -169,6 +169,29 @@ TEST_F(Slchat, UsageVersionAndHelp) {
   EXPECT_EQ(0, RunSlchat({"tail", "--help"}).code);
 }
 
+// http(s):// URLs reach the same port but are not WebSocket URLs: refused up front, with
+// the ws:// or wss:// one to use instead, wherever the URL comes from.
+TEST_F(Slchat, OnlyWebSocketUrlsAreTaken) {
+  ASSERT_EQ(0u, url_.rfind("ws://", 0));
+  std::string host = url_.substr(5);
+  const std::string prefix = "slchat: error: the server URL must start with ws:// or wss://, not '";
+  SlchatResult http = RunSlchat(Args({"http://" + host, "-e", "hello"}));
+  EXPECT_EQ(2, http.code);
+  EXPECT_EQ(0u, http.err.rfind(prefix + "http://" + host + "' (try ws://" + host + ")\n", 0))
+      << http.err;
+  SlchatResult https = RunSlchat(Args({"send", "https://" + host, "#lobby", "hello"}));
+  EXPECT_EQ(2, https.code);
+  EXPECT_EQ(0u, https.err.rfind(prefix + "https://" + host + "' (try wss://" + host + ")\n", 0))
+      << https.err;
+  SlchatResult env = RunSlchat(Args({"-e", "hello"}), "", {"SL_URL=http://" + host});
+  EXPECT_EQ(2, env.code);
+  EXPECT_NE(std::string::npos, env.err.find("(try ws://" + host + ")")) << env.err;
+  SlchatResult other = RunSlchat(Args({"upload", "ftp://" + host, "#lobby", "/dev/null"}));
+  EXPECT_EQ(2, other.code);
+  EXPECT_NE(std::string::npos, other.err.find(prefix + "ftp://" + host + "'\n")) << other.err;
+  EXPECT_TRUE(History("#lobby").empty());
+}
+
 TEST_F(Slchat, OneShotSendHistoryAndTail) {
   ASSERT_EQ("ok", alice_->Request({{"type", "room.join"}, {"room", "lobby"}})["type"]);
   SlchatResult s = RunSlchat(Args({"send", url_, "#lobby", "from the shell"}, "alice"));
