@@ -45,7 +45,7 @@ Chat::Chat(EventLoop* loop, SessionOptions session, ChatOptions options, Ui* ui)
                    [this](const std::string& what) {
                      ui_->Notice("ignored a malformed frame from the server (" + what + ")");
                    }}),
-      transfers_(std::make_unique<Transfers>(&session_, ui)) {}
+      transfers_(std::make_unique<Transfers>(loop, &session_, ui)) {}
 
 Chat::~Chat() {
   loop_->Cancel(typing_timer_);

@@ -112,7 +112,9 @@ void AddOptions(CLI::App& app, Options& o) {
   CLI::App* upload = app.add_subcommand("upload", "Send a file to a conversation");
   AddUrl(upload, o);
   upload->add_option("target", o.target, "#ROOM or @USER")->required()->check(Conversation());
-  upload->add_option("file", o.file, "The file")->required()->check(CLI::ExistingFile);
+  upload->add_option("file", o.file, "The file; a pipe or device (/dev/stdin) is read first")
+      ->required()
+      ->check(CLI::ExistingFile);
 
   CLI::App* download = app.add_subcommand("download", "Download a file and check its SHA-256");
   AddUrl(download, o);

@@ -5,13 +5,21 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+
+#include "render.h"
 
 namespace slchat {
 
 namespace {
 
 constexpr int kWindow = 4;  // chunks in flight
+// The most a pipe or device is read for an upload when the server's welcome does not say
+// its largest file (limits.max_file_bytes): slserver's default --max-file.
+constexpr int64_t kDefaultMaxFileBytes = 100ll << 20;
+constexpr size_t kSpoolRead = 256 * 1024;  // bytes per read while copying
+constexpr int kSpoolReadsPerWake = 16;     // then back to the event loop
 
 std::string ErrorText(const Json& reply) {
   return reply.value("code", "error") + ": " + reply.value("message", "");
@@ -29,6 +37,9 @@ bool Exists(const std::string& path) {
 struct Transfers::UploadJob {
   std::string path, name, to, file_id, sha256;
   int fd = -1;
+  int in = -1;           // a pipe or device being copied into `fd` (a temporary file)
+  int64_t max_size = 0;  // ...up to this many bytes
+  smartlink::crypto::Sha256Stream spool_hash;
   int64_t size = 0;
   int64_t chunk = 256 * 1024;
   int64_t next = 0;     // next offset to send
@@ -40,6 +51,7 @@ struct Transfers::UploadJob {
   Done on_done;
   ~UploadJob() {
     if (fd >= 0) close(fd);
+    if (in >= 0) close(in);
   }
 };
 
@@ -81,7 +93,9 @@ std::string BaseName(const std::string& path) {
   return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
-Transfers::~Transfers() = default;
+Transfers::~Transfers() {
+  for (auto& [fd, u] : spools_) loop_->Unwatch(fd);
+}
 
 std::string Transfers::Status() const {
   std::string s;
@@ -104,9 +118,16 @@ void Transfers::Upload(const std::string& path, const std::string& to, Done done
   u->on_done = std::move(done);
   u->fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st;
-  if (u->fd < 0 || fstat(u->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    u->on_done(false, Json{{"message", "cannot read " + path + ": " +
-                                           (u->fd < 0 ? strerror(errno) : "not a regular file")}});
+  if (u->fd < 0 || fstat(u->fd, &st) != 0) {
+    u->on_done(false, Json{{"message", "cannot read " + path + ": " + strerror(errno)}});
+    return;
+  }
+  if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) return Spool(u);
+  if (!S_ISREG(st.st_mode)) {
+    u->on_done(false, Json{{"message",
+                            "cannot upload " + path + ": " +
+                                (S_ISDIR(st.st_mode) ? "it is a directory"
+                                                     : "not a file, pipe or character device")}});
     return;
   }
   u->size = st.st_size;
@@ -124,7 +145,81 @@ void Transfers::Upload(const std::string& path, const std::string& to, Done done
     hash.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
   }
   u->sha256 = smartlink::crypto::Hex(hash.Finish());
-  uploads_[path] = u;
+  StartUpload(u);
+}
+
+// A pipe or device can be read only once, from the start: its bytes go to a temporary file
+// (unlinked at once, so nothing is left behind), which is then uploaded, and resumed, as a
+// regular file is. The input is read as the event loop sees it ready, so that the session
+// keeps answering and signals are handled meanwhile.
+void Transfers::Spool(const std::shared_ptr<UploadJob>& u) {
+  u->in = u->fd;
+  const char* tmpdir = getenv("TMPDIR");
+  std::string dir = tmpdir && *tmpdir ? tmpdir : "/tmp";
+  std::string tmp = dir + "/slchat-upload-XXXXXX";
+  u->fd = mkostemp(tmp.data(), O_CLOEXEC);
+  if (u->fd < 0) {
+    u->on_done(false, Json{{"message", "cannot upload " + u->path + ": cannot make a file in " +
+                                           dir + " to hold it: " + strerror(errno)}});
+    return;
+  }
+  unlink(tmp.c_str());
+  u->max_size = kDefaultMaxFileBytes;
+  const Json& limits = session_->limits();
+  auto max = limits.find("max_file_bytes");
+  if (max != limits.end() && max->is_number_integer() && max->get<int64_t>() >= 0) {
+    u->max_size = max->get<int64_t>();
+  }
+  int flags = fcntl(u->in, F_GETFL);
+  if (flags >= 0) fcntl(u->in, F_SETFL, flags | O_NONBLOCK);
+  spools_[u->in] = u;
+  loop_->Watch(u->in, [this, u] { ReadSpool(u); });
+}
+
+void Transfers::ReadSpool(const std::shared_ptr<UploadJob>& u) {
+  std::string buf(kSpoolRead, '\0');
+  for (int reads = 0; reads < kSpoolReadsPerWake; ++reads) {
+    ssize_t n = read(u->in, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n < 0) return EndSpool(u, "cannot read " + u->path + ": " + strerror(errno));
+    if (n == 0) return EndSpool(u, "");
+    if (u->size + n > u->max_size) {
+      bool told = session_->limits().contains("max_file_bytes");
+      return EndSpool(u, "cannot upload " + u->path + ": it holds more than " +
+                             FormatSize(static_cast<uint64_t>(u->max_size)) +
+                             (told ? ", the server's largest file"
+                                   : ", slserver's default largest file (--max-file)"));
+    }
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = write(u->fd, buf.data() + off, static_cast<size_t>(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        return EndSpool(u, "cannot upload " + u->path +
+                               ": cannot write its temporary copy: " + strerror(errno));
+      }
+      off += w;
+    }
+    u->spool_hash.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
+    u->size += n;
+  }
+}
+
+void Transfers::EndSpool(const std::shared_ptr<UploadJob>& u, const std::string& error) {
+  loop_->Unwatch(u->in);
+  spools_.erase(u->in);
+  close(u->in);
+  u->in = -1;
+  if (!error.empty()) {
+    u->on_done(false, Json{{"message", error}});
+    return;
+  }
+  u->sha256 = smartlink::crypto::Hex(u->spool_hash.Finish());
+  StartUpload(u);
+}
+
+void Transfers::StartUpload(const std::shared_ptr<UploadJob>& u) {
+  uploads_[u->path] = u;
   ui_->Progress(u->name, 0, static_cast<uint64_t>(u->size), false);
   BeginUpload(u);
 }

@@ -2,7 +2,9 @@
 
 // File uploads and downloads over the session: binary chunk frames with a few in flight,
 // SHA-256 checked on both sides, progress through the Ui, and resumption after a reconnect
-// (file.begin {file_id} / file.get {offset}). Main thread only.
+// (file.begin {file_id} / file.get {offset}). A pipe or character device to upload is
+// first copied to an unlinked temporary file, read as the event loop sees it ready. Main
+// thread only.
 
 #include <cstdio>
 #include <functional>
@@ -10,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "event_loop.h"
 #include "session.h"
 #include "smartlink/util/crypto.h"
 #include "ui.h"
@@ -26,10 +29,11 @@ class Transfers {
   // `result`: the final reply (upload: file.end's ok; download: {path, size, sha256}).
   using Done = std::function<void(bool ok, const Json& result)>;
 
-  Transfers(Session* session, Ui* ui) : session_(session), ui_(ui) {}
+  Transfers(EventLoop* loop, Session* session, Ui* ui) : loop_(loop), session_(session), ui_(ui) {}
   ~Transfers();
 
-  // Uploads the file at `path` to `to` ("#room" or "@user").
+  // Uploads the file at `path` to `to` ("#room" or "@user"). A pipe or character device
+  // (/dev/stdin, <(cmd)) is read to its end first, up to the server's largest file.
   void Upload(const std::string& path, const std::string& to, Done done);
   // Downloads `file_id` to `path`: empty for its own name in the current directory (an
   // existing file is not overwritten), "-" for stdout.
@@ -45,6 +49,10 @@ class Transfers {
   struct UploadJob;
   struct DownloadJob;
 
+  void Spool(const std::shared_ptr<UploadJob>& u);
+  void ReadSpool(const std::shared_ptr<UploadJob>& u);
+  void EndSpool(const std::shared_ptr<UploadJob>& u, const std::string& error);
+  void StartUpload(const std::shared_ptr<UploadJob>& u);
   void BeginUpload(const std::shared_ptr<UploadJob>& u);
   void Pump(const std::shared_ptr<UploadJob>& u);
   void FinishUpload(const std::shared_ptr<UploadJob>& u);
@@ -54,9 +62,11 @@ class Transfers {
              bool last);
   void FailDownload(const std::shared_ptr<DownloadJob>& d, const std::string& error);
 
+  EventLoop* loop_;
   Session* session_;
   Ui* ui_;
   std::map<std::string, std::shared_ptr<UploadJob>> uploads_;      // by path until file_id is known
+  std::map<int, std::shared_ptr<UploadJob>> spools_;               // being copied, by input fd
   std::map<std::string, std::shared_ptr<DownloadJob>> downloads_;  // by file_id
 };
 

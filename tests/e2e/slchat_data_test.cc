@@ -5,6 +5,7 @@
 #ifdef SLCHAT_PATH
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -114,6 +115,63 @@ TEST_F(SlchatData, SendAndGetCommandsInAScript) {
   EXPECT_EQ(bytes, cat.out);
   // A missing file to send fails the command.
   EXPECT_EQ(1, RunSlchat({url_, "-u", "alice", "-e", "/send --to #lobby /no/such/file"}).code);
+}
+
+// Ignores SIGPIPE while it lives, so that feeding a slchat that exited early fails the test
+// instead of killing the test binary.
+class IgnoreSigpipe {
+ public:
+  IgnoreSigpipe() { old_ = signal(SIGPIPE, SIG_IGN); }
+  ~IgnoreSigpipe() { signal(SIGPIPE, old_); }
+
+ private:
+  void (*old_)(int);
+};
+
+// A pipe or character device is read to its end first, then uploaded as a file is.
+TEST_F(SlchatData, UploadReadsPipesAndDevices) {
+  IgnoreSigpipe ignore;
+  std::string bytes = RandomBytes(600 * 1024 + 5);  // several chunks
+  std::string sha = crypto::Hex(crypto::Sha256(bytes));
+  SlchatResult up =
+      RunSlchat({"upload", url_, "#lobby", "/dev/stdin", "--json", "-u", "alice"}, bytes);
+  ASSERT_EQ(0, up.code) << up.err;
+  Json result = Json::parse(up.out);
+  EXPECT_EQ(sha, result["sha256"]);
+  std::string id = result["file_id"];
+  Json get = alice_->Request({{"type", "file.get"}, {"file_id", id}});
+  EXPECT_EQ(sha, get["sha256"]);
+  EXPECT_EQ(static_cast<int64_t>(bytes.size()), get["size"]);
+  EXPECT_EQ("stdin", get["name"]);
+  SlchatResult down = RunSlchat({"download", url_, id, "-", "-u", "alice"});
+  ASSERT_EQ(0, down.code) << down.err;
+  EXPECT_EQ(bytes, down.out);
+
+  // /send in a script too; /dev/null is an empty character device.
+  SlchatResult empty = RunSlchat({url_, "-u", "alice", "-e", "/send --to #lobby /dev/null"});
+  ASSERT_EQ(0, empty.code) << empty.err;
+  EXPECT_NE(std::string::npos, empty.out.find("sent null to #lobby")) << empty.out;
+  EXPECT_NE(std::string::npos, empty.out.find(crypto::Hex(crypto::Sha256("")))) << empty.out;
+
+  // A device that never ends stops at the largest file slserver takes by default (the
+  // welcome does not say).
+  SlchatResult endless = RunSlchat({"upload", url_, "#lobby", "/dev/zero", "-u", "alice"});
+  EXPECT_EQ(1, endless.code);
+  EXPECT_NE(std::string::npos, endless.err.find("cannot upload /dev/zero: it holds more than "
+                                                "100.0 MiB, slserver's default largest file"))
+      << endless.err;
+
+  // A directory is still refused: by the command line's check, and by /send.
+  SlchatResult dir = RunSlchat({"upload", url_, "#lobby", dir_.path(), "-u", "alice"});
+  EXPECT_EQ(2, dir.code);
+  EXPECT_NE(std::string::npos, dir.err.find("directory")) << dir.err;
+  SlchatResult send = RunSlchat({url_, "-u", "alice", "-e", "/send --to #lobby " + dir_.path()});
+  EXPECT_EQ(1, send.code);
+  EXPECT_NE(std::string::npos,
+            send.err.find("cannot upload " + dir_.path() + ": it is a directory"))
+      << send.err;
+  Json h = alice_->Request({{"type", "history"}, {"conv", "#lobby"}});
+  EXPECT_EQ(2u, h["messages"].size()) << h.dump();
 }
 
 TEST_F(SlchatData, EncryptedRoomStoresOnlyCiphertext) {
