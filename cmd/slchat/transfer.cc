@@ -16,7 +16,8 @@ namespace {
 
 constexpr int kWindow = 4;  // chunks in flight
 // The most a pipe or device is read for an upload when the server's welcome does not say
-// its largest file (limits.max_file_bytes): slserver's default --max-file.
+// its largest file (limits.max_file_bytes, which slserver sends): slserver's default
+// --max-file.
 constexpr int64_t kDefaultMaxFileBytes = 100ll << 20;
 constexpr size_t kSpoolRead = 256 * 1024;  // bytes per read while copying
 constexpr int kSpoolReadsPerWake = 16;     // then back to the event loop

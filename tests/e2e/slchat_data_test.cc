@@ -153,12 +153,18 @@ TEST_F(SlchatData, UploadReadsPipesAndDevices) {
   EXPECT_NE(std::string::npos, empty.out.find("sent null to #lobby")) << empty.out;
   EXPECT_NE(std::string::npos, empty.out.find(crypto::Hex(crypto::Sha256("")))) << empty.out;
 
-  // A device that never ends stops at the largest file slserver takes by default (the
-  // welcome does not say).
-  SlchatResult endless = RunSlchat({"upload", url_, "#lobby", "/dev/zero", "-u", "alice"});
+  // A device that never ends stops at the largest file the server takes, which its welcome
+  // says (limits.max_file_bytes).
+  auto small = ServerProcess::Start({"--max-file", "1MiB"});
+  ASSERT_TRUE(small);
+  auto owner = Login(*small, "alice");
+  ASSERT_TRUE(owner);
+  ASSERT_EQ("ok", owner->Request({{"type", "room.create"}, {"room", "lobby"}})["type"]);
+  SlchatResult endless =
+      RunSlchat({"upload", small->ws_url(), "#lobby", "/dev/zero", "-u", "alice"});
   EXPECT_EQ(1, endless.code);
   EXPECT_NE(std::string::npos, endless.err.find("cannot upload /dev/zero: it holds more than "
-                                                "100.0 MiB, slserver's default largest file"))
+                                                "1.0 MiB, the server's largest file"))
       << endless.err;
 
   // A directory is still refused: by the command line's check, and by /send.
