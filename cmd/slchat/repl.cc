@@ -148,12 +148,13 @@ std::string Repl::BuildPrompt() const {
   return p + "> ";
 }
 
-void Repl::ClearEditArea() {
+void Repl::ClearEditArea(int old_cols) {
   if (!editing_) return;
   const LineInfo* li = el_line(el_);
   std::string before(li->buffer, static_cast<size_t>(li->cursor - li->buffer));
-  int cols = Columns();
-  int rows = (VisibleWidth(prompt_) + VisibleWidth(before)) / cols;
+  int width = VisibleWidth(prompt_) + VisibleWidth(before);
+  int rows = width / Columns();
+  if (old_cols > 0) rows = std::max(rows, width / old_cols);
   std::string seq = "\r";
   if (rows > 0) seq += "\033[" + std::to_string(rows) + "A";
   seq += "\033[J";
@@ -228,6 +229,7 @@ void Repl::StartEditing() {
   el_set(el_, EL_BIND, "^J", "sl-enter", nullptr);
   el_set(el_, EL_BIND, "^I", "sl-complete", nullptr);
   prompt_ = BuildPrompt();
+  drawn_cols_ = Columns();
   el_set(el_, EL_UNBUFFERED, 1);  // raw mode; prints the prompt
   editing_ = true;
 }
@@ -239,6 +241,11 @@ int Repl::Run(Chat* chat) {
   loop_->OnSignal(SIGHUP, [this] { loop_->Quit(kExitFailure); });
   loop_->OnSignal(SIGWINCH, [this] {
     if (!el_) return;
+    // Terminals rewrap the line being typed to the new width: clear it at that width and
+    // draw it again, rather than let libedit redraw over where the old width had it.
+    ClearEditArea(drawn_cols_);
+    drawn_cols_ = Columns();
+    fflush(stdout);
     el_resize(el_);
     el_set(el_, EL_REFRESH);
   });

@@ -46,7 +46,9 @@ class Repl : public Ui {
   std::string BuildPrompt() const;
   std::string CurrentLine() const;
   // Erases the prompt and the typed line (all their rows) and leaves the cursor at column 0.
-  void ClearEditArea();
+  // Moves to the start of the prompt and clears to the end of the screen. `old_cols`, after
+  // a resize: the width the line was drawn at, which may still hold it.
+  void ClearEditArea(int old_cols = 0);
   void Above(const std::string& text);
   void Redraw();
   std::string HistoryPath() const;
@@ -58,6 +60,7 @@ class Repl : public Ui {
   History* hist_ = nullptr;
   std::string history_path_;
   bool editing_ = false;  // libedit owns the terminal line
+  int drawn_cols_ = 0;    // the width libedit last drew at (for a resize)
   std::string prompt_;
   std::string pending_line_;
   bool has_pending_ = false;

@@ -84,6 +84,9 @@ class Terminal {
 
   void Type(const std::string& text) { Tmux({"send-keys", "-t", "t", "-l", text}); }
   void Key(const std::string& key) { Tmux({"send-keys", "-t", "t", key}); }
+  void Resize(int cols) {
+    Tmux({"resize-window", "-t", "t", "-x", std::to_string(cols), "-y", "30"});
+  }
 
   std::string Screen() {
     std::string out;
@@ -314,6 +317,34 @@ TEST_F(SlchatRepl, ShowsTheReconnectAndWhatWasMissed) {
   EXPECT_TRUE(t->WaitFor("-- caught up: ")) << t->Screen();  // 1 new, or none if it came live
   EXPECT_TRUE(t->WaitForLastLine("#lobby> draft")) << t->Screen();
   EXPECT_FALSE(WaitForEvent("msg", "sent later").is_null());
+}
+
+// A resized terminal rewraps the line being typed; slchat draws it again at the new width,
+// leaving no copies of it on the screen.
+TEST_F(SlchatRepl, ResizingRedrawsTheLineOnce) {
+  auto t = Start("carol");
+  t->Type("/join lobby");
+  t->Key("Enter");
+  ASSERT_TRUE(t->WaitForLastLine("#lobby>")) << t->Screen();
+  std::string line =
+      "types a line long enough to wrap over two rows of a terminal a hundred "
+      "columns wide, and over three or four of a narrower one, to the end";
+  t->Type(line);
+  ASSERT_TRUE(t->WaitFor("to the end")) << t->Screen();
+  for (int cols : {60, 80, 45, 100}) t->Resize(cols);
+  t->Type("!");  // after the resizes: its echo means slchat has seen them
+  ASSERT_TRUE(t->WaitFor("the end!")) << t->Screen();
+  std::string screen = t->Screen();
+  size_t prompts = 0;
+  for (size_t at = screen.find("#lobby>"); at != std::string::npos;
+       at = screen.find("#lobby>", at + 1)) {
+    ++prompts;
+  }
+  EXPECT_EQ(1u, prompts) << screen;
+  // It is still the one line: sending it sends all of it.
+  t->Key("Enter");
+  Json m = WaitForEvent("msg", line + "!");
+  EXPECT_EQ("carol", m.value("from", "")) << m;
 }
 
 }  // namespace
