@@ -109,16 +109,20 @@ class Timeline {
     for (auto& w : workers_) n += w->ready();
     return n;
   }
-  // Every setup tried so far failed, none ever got through, and that has lasted a second.
-  bool NothingGetsThrough(int64_t now) const {
-    if (now - plan_.t0_ns < kNsPerSec) return false;
-    int64_t done = 0, failed = 0;
+  // Every setup tried so far failed, none is still under way, none ever got through, and
+  // that has lasted a second since the first failure.
+  bool NothingGetsThrough(int64_t now) {
+    int64_t done = 0, failed = 0, open = 0;
     for (auto& w : workers_) {
       done += w->setups_done();
       failed += w->setups_failed();
+      open += w->setups_open();
     }
-    return done == 0 && failed > 0 && failed >= opened_;
+    if (done > 0 || failed == 0) return false;
+    if (first_failure_ns_ == 0) first_failure_ns_ = now;
+    return open == 0 && failed >= opened_ && now - first_failure_ns_ >= kNsPerSec;
   }
+  int64_t first_failure_ns_ = 0;
 
   const Plan& plan_;
   std::vector<std::unique_ptr<Worker>>& workers_;

@@ -107,13 +107,13 @@ void Worker::Open(int conn) {
 
 void Worker::CloseConn(int conn) {
   Conn* c = Find(conn);
+  if (c) c->shed = true;  // even when already closed: a later phase's ramp opens it again
   if (!c || c->state == State::kIdle || c->state == State::kClosed) return;
   Unready(*c);
   DropPending(*c, false);
   LeaveSetup(*c);
   c->reconnecting = false;
   c->dropped = true;  // it stops receiving here: hold it only to what came before
-  c->shed = true;
   c->state = State::kClosing;
   loop_->Close(c->id, 1000, "slbench: fewer connections");
 }
@@ -127,6 +127,7 @@ void Worker::StartConnect(Conn& c) {
   if (!c.in_setup) {
     c.in_setup = true;
     AddBusy(1);
+    setups_open_.fetch_add(1, std::memory_order_relaxed);
   }
   smartlink::net::ClientOptions o;
   o.url = plan_.scenario.url;
@@ -293,6 +294,7 @@ void Worker::LeaveSetup(Conn& c) {
   if (!c.in_setup) return;
   c.in_setup = false;
   AddBusy(-1);
+  setups_open_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Worker::CountUnacknowledged(const Conn& c) {

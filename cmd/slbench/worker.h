@@ -63,6 +63,7 @@ class Worker {
   // Setups (ramp, churn or reconnect) that got through, and that failed, since the start.
   int64_t setups_done() const { return setups_done_.load(std::memory_order_relaxed); }
   int64_t setups_failed() const { return setups_failed_.load(std::memory_order_relaxed); }
+  int64_t setups_open() const { return setups_open_.load(std::memory_order_relaxed); }
   std::optional<Interval> LastInterval() const;
 
   // --- after the loop has stopped ---
@@ -245,7 +246,7 @@ class Worker {
   std::atomic<int64_t> busy_{0};
   std::atomic<int64_t> last_rx_ns_{0};
   std::atomic<int> ready_count_{0};
-  std::atomic<int64_t> setups_done_{0}, setups_failed_{0};
+  std::atomic<int64_t> setups_done_{0}, setups_failed_{0}, setups_open_{0};
 };
 
 }  // namespace slbench

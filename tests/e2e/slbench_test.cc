@@ -202,7 +202,7 @@ TEST(Slbench, TokensMintedFromTheSecret) {
 }
 
 // Connections the server drops in one phase are opened again when the next one begins: here
-// their one-second tokens expire (close 4003), so every phase starts with its 4 connections.
+// their two-second tokens expire (close 4003), so every phase starts with its 4 connections.
 TEST(Slbench, ConnectionsDroppedInAPhaseAreOpenedAgainInTheNext) {
   const std::string secret = "slbench-e2e-secret-0123456789abcdef";
   auto server = ServerProcess::Start({"--jwt-secret", secret, "--jwt-leeway", "0s", "--rate", "0"});
@@ -210,8 +210,8 @@ TEST(Slbench, ConnectionsDroppedInAPhaseAreOpenedAgainInTheNext) {
   TempDir dir;
   std::string scenario = WriteScenario(
       dir, {{"rooms", 1},
-            {"auth", {{"mode", "token"}, {"ttl", "1s"}}},
-            {"phases", Json::array({{{"name", "one"}, {"connections", 4}, {"duration", "3s"}},
+            {"auth", {{"mode", "token"}, {"ttl", "2s"}}},
+            {"phases", Json::array({{{"name", "one"}, {"connections", 4}, {"duration", "4s"}},
                                     {{"name", "two"}, {"connections", 4}, {"duration", "1s"}}})}});
   Outcome r = RunSlbench(dir, {scenario, "--url", server->ws_url(), "--jwt-secret", secret,
                                "--json", dir.File("r.json")});
