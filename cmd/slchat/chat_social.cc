@@ -1,5 +1,7 @@
 // Chat: presence, calls, moments, live streams and files.
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -294,6 +296,15 @@ void Chat::CmdSend(const Command& c, Done done) {
     return done(false);
   }
   std::string path = c.Arg(0);
+  // The input the commands come from cannot also be the file: the two would split its bytes.
+  struct stat file, input;
+  if (options_.lines_on_stdin && stat(path.c_str(), &file) == 0 && fstat(0, &input) == 0 &&
+      file.st_dev == input.st_dev && file.st_ino == input.st_ino) {
+    ui_->Error("/send: " + path +
+               " is where slchat reads its commands from; upload it with `slchat upload`, or "
+               "give the commands with -e");
+    return done(false);
+  }
   transfers_->Upload(path, to, [this, path, to, done](bool ok, const Json& r) {
     if (!ok) {
       ui_->Error(r.value("message", "upload failed"));

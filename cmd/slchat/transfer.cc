@@ -123,6 +123,11 @@ void Transfers::Upload(const std::string& path, const std::string& to, Done done
     u->on_done(false, Json{{"message", "cannot read " + path + ": " + strerror(errno)}});
     return;
   }
+  if (S_ISCHR(st.st_mode) && isatty(u->fd)) {
+    u->on_done(false, Json{{"message", "cannot upload " + path +
+                                           ": it is a terminal (pipe the data in instead)"}});
+    return;
+  }
   if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) return Spool(u);
   if (!S_ISREG(st.st_mode)) {
     u->on_done(false, Json{{"message",

@@ -341,6 +341,7 @@ TEST_F(SlchatRepl, ResizingRedrawsTheLineOnce) {
     ++prompts;
   }
   EXPECT_EQ(1u, prompts) << screen;
+  EXPECT_NE(std::string::npos, screen.find("joined #lobby")) << screen;  // nothing above cleared
   // It is still the one line: sending it sends all of it.
   t->Key("Enter");
   Json m = WaitForEvent("msg", line + "!");
