@@ -82,7 +82,7 @@ std::string PlotSvg(const RunResult& r) {
       has_delivery ? "delivery latency, ms (log scale), from the intended send time"
       : has_ack    ? "ack latency, ms (log scale), from the intended send time"
       : has_ping   ? "ping latency, ms (log scale), from the intended send time"
-      : has_setup  ? "connection setup (connect, upgrade, auth, join), ms (log scale)"
+      : has_setup  ? "connection setup (connect, upgrade, auth, join or sync), ms (log scale)"
                    : "no latency timed in this run (file transfers are timed per file: see the "
                      "report)";
 

@@ -474,7 +474,7 @@ std::string ReportCsv(const RunResult& r) {
        "delivery_p50_ms,delivery_p90_ms,delivery_p99_ms,delivery_p999_ms,delivery_max_ms,"
        "ping_p50_ms,ping_p90_ms,ping_p99_ms,ping_p999_ms,ping_max_ms,"
        "connect_p50_ms,connect_p99_ms,lost,duplicated,out_of_order,errors,"
-       "slbench_cpu_pct,loop_cpu_pct,server_cpu_pct,server_rss_bytes,unacknowledged\n";
+       "slbench_cpu_pct,loop_cpu_pct,server_cpu_pct,server_rss_bytes,unacknowledged,ran\n";
   auto lat = [&o](const Histogram& h) {
     o << NsToMs(h.Percentile(50)) << ',' << NsToMs(h.Percentile(90)) << ','
       << NsToMs(h.Percentile(99)) << ',' << NsToMs(h.Percentile(99.9)) << ',' << NsToMs(h.max())
@@ -506,7 +506,7 @@ std::string ReportCsv(const RunResult& r) {
     } else {
       o << ',';
     }
-    o << ',' << s.unacknowledged << '\n';
+    o << ',' << s.unacknowledged << ',' << (p.ran ? 1 : 0) << '\n';
   }
   return o.str();
 }

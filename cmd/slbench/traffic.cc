@@ -57,7 +57,8 @@ void Worker::Fire(const std::vector<Action>& actions) {
   for (const Action& a : actions) {
     At(a.intended_ns).offered[static_cast<int>(a.op)]++;
     Conn* c = Find(a.conn);
-    // A connection that failed is not coming back: its sends are offered, never sent.
+    // A connection that failed or was dropped is not back before the next phase (if then):
+    // its sends are offered, never sent.
     if (!c || (c->state == State::kClosed && !c->reconnecting)) continue;
     if (c->backlog.empty() && TrySend(*c, a)) continue;
     c->backlog.push_back(a);

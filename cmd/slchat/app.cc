@@ -16,6 +16,7 @@
 #include "exit_codes.h"
 #include "modes.h"
 #include "repl.h"
+#include "smartlink/net/ws_client.h"
 #include "smartlink/version.h"
 
 namespace slchat {
@@ -39,7 +40,11 @@ bool ColorOn(int fd) {
 // the message corrects.
 std::string UrlError(const std::string& url) {
   if (url.empty()) return "give the server URL (ws://HOST:PORT or wss://HOST:PORT)";
-  if (url.rfind("ws://", 0) == 0 || url.rfind("wss://", 0) == 0) return "";
+  if (url.rfind("ws://", 0) == 0 || url.rfind("wss://", 0) == 0) {
+    std::string why;
+    if (!smartlink::net::CheckServerUrl(url, &why)) return why + ": '" + url + "'";
+    return "";
+  }
   std::string error = "the server URL must start with ws:// or wss://, not '" + url + "'";
   if (url.rfind("http://", 0) == 0) return error + " (try ws://" + url.substr(7) + ")";
   if (url.rfind("https://", 0) == 0) return error + " (try wss://" + url.substr(8) + ")";

@@ -253,7 +253,8 @@ TEST(Report, PlotShowsSetupsAndConnectionsWhenThereIsNothingElse) {
   m.setup.p99 = m.setup.p999 = m.setup.max = 7 * kNsPerMs;
   r.timeline.push_back(m);
   std::string svg = PlotSvg(r);
-  EXPECT_NE(std::string::npos, svg.find(">connection setup (connect, upgrade, auth, join)")) << svg;
+  EXPECT_NE(std::string::npos, svg.find(">connection setup (connect, upgrade, auth, join or sync)"))
+      << svg;
   EXPECT_NE(std::string::npos, svg.find(">setups/s</text>"));
   EXPECT_NE(std::string::npos, svg.find(">open</text>"));
   EXPECT_EQ(std::string::npos, svg.find(">sent/s</text>"));

@@ -189,6 +189,10 @@ TEST_F(Slchat, OnlyWebSocketUrlsAreTaken) {
   SlchatResult other = RunSlchat(Args({"upload", "ftp://" + host, "#lobby", "/dev/null"}));
   EXPECT_EQ(2, other.code);
   EXPECT_NE(std::string::npos, other.err.find(prefix + "ftp://" + host + "'\n")) << other.err;
+  // A ws:// URL that names no host or a bad port is a usage error too, not a failed connect.
+  SlchatResult nohost = RunSlchat(Args({"ws://:8080", "-e", "/rooms"}));
+  EXPECT_EQ(2, nohost.code) << nohost.err;
+  EXPECT_NE(std::string::npos, nohost.err.find("URL has no host: 'ws://:8080'")) << nohost.err;
   EXPECT_TRUE(History("#lobby").empty());
 }
 
