@@ -5,23 +5,16 @@
 
 #include <algorithm>
 #include <map>
-#include <random>
 #include <thread>
 
 #include "e2e/server_process.h"
+#include "e2e/test_certs.h"
 #include "smartlink/util/crypto.h"
 
 namespace smartlink::testing {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string RandomBytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng() & 0xFF);
-  return s;
-}
 
 std::string Sha256Hex(const std::string& s) { return crypto::Hex(crypto::Sha256(s)); }
 

@@ -11,7 +11,6 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,13 +26,6 @@ struct Outcome {
   int code = -1;
   std::string out, err;
 };
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Runs slbench with `args`; stdout and stderr go through files in `dir`.
 Outcome RunSlbench(const TempDir& dir, const std::vector<std::string>& args) {
@@ -58,13 +50,13 @@ Outcome RunSlbench(const TempDir& dir, const std::vector<std::string>& args) {
   waitpid(pid, &status, 0);
   Outcome r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = Slurp(out);
-  r.err = Slurp(err);
+  r.out = ReadFile(out);
+  r.err = ReadFile(err);
   return r;
 }
 
 Json ReadJson(const std::string& path) {
-  Json j = Json::parse(Slurp(path), nullptr, false);
+  Json j = Json::parse(ReadFile(path), nullptr, false);
   EXPECT_FALSE(j.is_discarded()) << "no JSON report at " << path;
   return j;
 }
@@ -144,8 +136,8 @@ TEST(Slbench, SmallScenarioDeliversEveryMessageOnceInOrder) {
   EXPECT_NE(std::string::npos, r.out.find("PASS"));
   EXPECT_EQ(std::string::npos, r.out.find("\x1b[")) << "colours on a pipe";
   EXPECT_EQ("", r.err);  // no progress line when stderr is not a terminal
-  EXPECT_EQ(0u, Slurp(dir.File("r.svg")).find("<svg"));
-  EXPECT_EQ(0u, Slurp(dir.File("r.csv")).find("phase,warmup,"));
+  EXPECT_EQ(0u, ReadFile(dir.File("r.svg")).find("<svg"));
+  EXPECT_EQ(0u, ReadFile(dir.File("r.csv")).find("phase,warmup,"));
 }
 
 // Connections closed in one phase and opened again in a later one: the deliveries of both

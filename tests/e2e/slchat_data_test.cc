@@ -8,8 +8,6 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include <fstream>
-#include <random>
 #include <sstream>
 
 #include "e2e/server_process.h"
@@ -21,20 +19,6 @@ namespace smartlink::testing {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string RandomBytes(size_t n) {
-  std::mt19937_64 rng(42);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 class SlchatData : public ::testing::Test {
  protected:
@@ -54,7 +38,7 @@ class SlchatData : public ::testing::Test {
 };
 
 TEST_F(SlchatData, UploadAndDownloadCheckTheHash) {
-  std::string bytes = RandomBytes(700 * 1024 + 17);  // several chunks and a partial one
+  std::string bytes = RandomBytes(700 * 1024 + 17, 42);  // several chunks and a partial one
   std::string sha = crypto::Hex(crypto::Sha256(bytes));
   WriteFile(dir_.File("photo.jpg"), bytes);
   SlchatResult up =
@@ -93,7 +77,7 @@ TEST_F(SlchatData, UploadAndDownloadCheckTheHash) {
 }
 
 TEST_F(SlchatData, SendAndGetCommandsInAScript) {
-  std::string bytes = RandomBytes(300 * 1024);
+  std::string bytes = RandomBytes(300 * 1024, 42);
   WriteFile(dir_.File("notes.txt"), bytes);
   SlchatResult r = RunSlchat(
       {url_, "-u", "alice", "-e", "/switch #lobby", "-e", "/send " + dir_.File("notes.txt")});
@@ -131,7 +115,7 @@ class IgnoreSigpipe {
 // A pipe or character device is read to its end first, then uploaded as a file is.
 TEST_F(SlchatData, UploadReadsPipesAndDevices) {
   IgnoreSigpipe ignore;
-  std::string bytes = RandomBytes(600 * 1024 + 5);  // several chunks
+  std::string bytes = RandomBytes(600 * 1024 + 5, 42);  // several chunks
   std::string sha = crypto::Hex(crypto::Sha256(bytes));
   SlchatResult up =
       RunSlchat({"upload", url_, "#lobby", "/dev/stdin", "--json", "-u", "alice"}, bytes);

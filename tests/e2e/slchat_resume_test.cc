@@ -15,11 +15,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -165,20 +162,6 @@ class CuttingProxy {
   std::vector<int> open_;  // guarded by mu_: the relays' sockets not yet closed
 };
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string RandomBytes(size_t n) {
-  std::mt19937_64 rng(7);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
-
 std::string Sha(const std::string& bytes) { return crypto::Hex(crypto::Sha256(bytes)); }
 
 // 4 MiB is 16 chunks of 256 KiB. The cut comes after 2.5 MiB, well into the transfer: more
@@ -197,7 +180,7 @@ class SlchatResume : public ::testing::Test {
     alice_ = Login(*server_, "alice");
     ASSERT_TRUE(alice_);
     ASSERT_EQ("ok", alice_->Request({{"type", "room.create"}, {"room", "lobby"}})["type"]);
-    bytes_ = RandomBytes(kFileBytes);
+    bytes_ = RandomBytes(kFileBytes, 7);
     WriteFile(dir_.File("big.bin"), bytes_);
   }
 

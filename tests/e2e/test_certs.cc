@@ -6,6 +6,8 @@
 #include <openssl/x509v3.h>
 
 #include <fstream>
+#include <random>
+#include <sstream>
 #include <stdexcept>
 
 namespace smartlink::testing {
@@ -83,6 +85,20 @@ Certificate MakeSelfSignedCert() {
 void WriteFile(const std::string& path, const std::string& contents) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << contents;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string RandomBytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng() & 0xFF);
+  return s;
 }
 
 }  // namespace smartlink::testing

@@ -2,6 +2,8 @@
 
 // Keys and certificates made at test time with OpenSSL (nothing secret is committed).
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace smartlink::testing {
@@ -21,6 +23,10 @@ struct Certificate {
 };
 Certificate MakeSelfSignedCert();
 
+// Files for tests: the whole of one written or read (empty if it cannot be read), and
+// reproducible pseudo-random bytes.
 void WriteFile(const std::string& path, const std::string& contents);
+std::string ReadFile(const std::string& path);
+std::string RandomBytes(size_t n, uint32_t seed);
 
 }  // namespace smartlink::testing
