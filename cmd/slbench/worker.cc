@@ -127,7 +127,7 @@ void Worker::StartConnect(Conn& c) {
   if (!c.in_setup) {
     c.in_setup = true;
     AddBusy(1);
-    setups_open_.fetch_add(1, std::memory_order_relaxed);
+    if (!c.churn) setups_open_.fetch_add(1, std::memory_order_relaxed);
   }
   smartlink::net::ClientOptions o;
   o.url = plan_.scenario.url;
@@ -294,7 +294,7 @@ void Worker::LeaveSetup(Conn& c) {
   if (!c.in_setup) return;
   c.in_setup = false;
   AddBusy(-1);
-  setups_open_.fetch_sub(1, std::memory_order_relaxed);
+  if (!c.churn) setups_open_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Worker::CountUnacknowledged(const Conn& c) {

@@ -63,6 +63,7 @@ class Worker {
   // Setups (ramp, churn or reconnect) that got through, and that failed, since the start.
   int64_t setups_done() const { return setups_done_.load(std::memory_order_relaxed); }
   int64_t setups_failed() const { return setups_failed_.load(std::memory_order_relaxed); }
+  // Ramp connections in setup (churn loops retry at once, so there is nearly always one).
   int64_t setups_open() const { return setups_open_.load(std::memory_order_relaxed); }
   std::optional<Interval> LastInterval() const;
 
