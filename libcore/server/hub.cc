@@ -226,8 +226,11 @@ void Hub::Impl::Receive(Conn& c, protocol::Decoded d, bool binary) {
   metrics.frames_in++;
   bool is_typing = d.op_known && d.request.op == Op::kTyping;
   if (!TakeToken(c)) {
-    // Typing is dropped quietly; anything else is told when to come back.
-    if (!is_typing) {
+    // Typing is dropped quietly (an `ok` if it has an id: a request with an id gets one
+    // reply); anything else is told when to come back.
+    if (is_typing && d.status.ok()) {
+      Reply(c, d.request);
+    } else {
       Error(c, d.request.id, Status::RateLimited("too many requests"), {{"retry_ms", RetryMs(c)}});
     }
     Strike(c);

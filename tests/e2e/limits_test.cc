@@ -54,8 +54,15 @@ TEST(Limits, RateLimitAnswersRetryMsAndAbuseCloses4029) {
   EXPECT_EQ(4, kinds["rate_limited"]);
   EXPECT_GT(retry, 0);
   EXPECT_LE(retry, 1000);
-  // Typing past the limit is dropped without an error.
+  // Typing past the limit is dropped without an error; with an id it still gets its one
+  // reply, an ok.
   c->Send({{"type", "typing"}, {"to", "@bob"}, {"on", true}});
+  for (int i = 0; i < 5; ++i)
+    c->Send({{"type", "typing"}, {"to", "@bob"}, {"on", true}, {"id", 100 + i}});
+  for (int i = 0; i < 5; ++i) {
+    Json r = c->WaitFor([i](const Json& j) { return j.value("re", -1) == 100 + i; });
+    EXPECT_EQ("ok", r.value("type", "")) << "typing " << i << ": " << r.dump();
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(retry + 400));
   EXPECT_EQ("pong", c->Request({{"type", "ping"}})["type"]);
   for (const Json& e : c->Drain(100)) EXPECT_NE("error", e.value("type", "")) << e.dump();
