@@ -7,7 +7,7 @@ _slserver() {
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD - 1]}
   local opts="-h --help --version --config --listen --data --auth --jwt-secret --jwt-secret-file
-    --jwt-public-key --jwt-leeway --jwt-allow-no-exp --tls-cert --tls-key --ready-file --log-level --sync
+    --jwt-public-key --jwt-leeway --jwt-allow-no-exp --tls-cert --tls-key --tls-only --ready-file --log-level --sync
     --commit-interval --coalesce --wal-restart --max-frame --max-text --auth-timeout --idle-timeout
     --allowed-origins --admin-key --admin-key-file --max-file --file-types --file-ttl --live-grace --ring-timeout --rate
     --rate-burst --max-connections --max-sessions-per-user --max-send-queue --max-depth

@@ -272,6 +272,7 @@ int Serve(Options o) {
   net.coalesce_us = *coalesce * 1000;
   net.tls_cert = o.tls_cert;
   net.tls_key = o.tls_key;
+  net.tls_only = o.tls_only;
 
   // Storage: one connection writes (group commit), one reads.
   if (Status s = MakeDirs(o.data); !s.ok()) return Fail(s.message());

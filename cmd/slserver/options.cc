@@ -29,9 +29,14 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
                "Accept tokens without an exp claim (by default they are refused: such a token "
                "never expires)")
       ->envname("SL_JWT_ALLOW_NO_EXP");
-  app.add_option("--tls-cert", o.tls_cert, "PEM certificate chain: serve wss:// and HTTPS")
+  app.add_option("--tls-cert", o.tls_cert,
+                 "PEM certificate chain: serve wss:// and HTTPS (and plain ws:// and HTTP on the "
+                 "same port, unless --tls-only)")
       ->envname("SL_TLS_CERT");
   app.add_option("--tls-key", o.tls_key, "PEM private key for --tls-cert")->envname("SL_TLS_KEY");
+  app.add_flag("--tls-only", o.tls_only,
+               "With --tls-cert: refuse plain ws:// and http:// clients on the port")
+      ->envname("SL_TLS_ONLY");
   app.add_option("--ready-file", o.ready_file,
                  "Write the bound URL to this file once connections are accepted")
       ->envname("SL_READY_FILE");

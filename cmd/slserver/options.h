@@ -22,6 +22,7 @@ struct Options {
   bool jwt_allow_no_exp = false;
   std::string tls_cert;
   std::string tls_key;
+  bool tls_only = false;
   std::string ready_file;
   std::string log_level = "info";
   std::string sync = "full";

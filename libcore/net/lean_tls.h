@@ -16,6 +16,11 @@
 // asio::ssl::stream it runs on one thread, with at most one read and one write pending
 // (websocketpp's transport guarantees both), and a handshake or a shutdown besides.
 // SmartLink's endpoints run on one thread each, so no strand is used.
+//
+// The port serves plain ws:// and http:// besides, unless the server is TLS-only: a TLS
+// client's first byte is always 22 (a handshake record), an HTTP client's a letter of its
+// method, so the first byte, peeked before the handshake, tells them apart. A plain
+// connection frees its SSL object and reads and writes the socket through Asio.
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -69,15 +74,46 @@ class LeanTlsStream {
   asio::ip::tcp::socket& next_layer() { return socket_; }
   SSL* native_handle() { return ssl_; }
 
+  // True once the client turned out to speak plain HTTP (async_handshake's allow_plain).
+  bool plain() const { return plain_; }
+
   // Connects OpenSSL to the (now open) socket and runs the server side of the handshake.
+  // With `allow_plain`, a client whose first byte does not begin a TLS record is taken as
+  // plain: the handshake then succeeds at once and the stream passes bytes through.
   template <typename Handler>
-  void async_handshake(Handler handler) {
+  void async_handshake(bool allow_plain, Handler handler) {
     asio::error_code ec;
     if (!Attach(ec)) {
       asio::post(socket_.get_executor(), [h = std::move(handler), ec]() mutable { h(ec); });
       return;
     }
-    Drive([this](size_t*) { return SSL_do_handshake(ssl_); }, Unary(std::move(handler)), true);
+    auto done = [this, h = std::move(handler)](const asio::error_code& done_ec, size_t) mutable {
+      if (!done_ec && plain_) {
+        SSL_free(ssl_);  // with the BIO: a plain connection holds no TLS state
+        ssl_ = nullptr;
+      }
+      h(done_ec);
+    };
+    Drive(
+        [this, sniff = allow_plain](size_t*) mutable {
+          if (sniff) {
+            unsigned char first = 0;
+            ssize_t r;
+            do {
+              r = ::recv(fd_.fd, &first, 1, MSG_PEEK);
+            } while (r < 0 && errno == EINTR);
+            if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return kWaitRead;
+            sniff = false;
+            // 22: a TLS handshake record. An error or an end of stream is left to OpenSSL,
+            // which fails the handshake as it would have.
+            if (r == 1 && first != 22) {
+              plain_ = true;
+              return 1;
+            }
+          }
+          return SSL_do_handshake(ssl_);
+        },
+        std::move(done), true);
   }
 
   // Sends close_notify and waits for the peer's (or for the peer to close TCP).
@@ -94,6 +130,7 @@ class LeanTlsStream {
 
   template <typename MutableBuffers, typename Handler>
   void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+    if (plain_) return socket_.async_read_some(buffers, std::forward<Handler>(handler));
     auto it = asio::buffer_sequence_begin(buffers);
     // An empty sequence reads nothing (and completes at once, as Asio's sockets do).
     asio::mutable_buffer b =
@@ -110,6 +147,7 @@ class LeanTlsStream {
   // into one TLS record of up to 16 KiB: one encryption and one send() instead of several.
   template <typename ConstBuffers, typename Handler>
   void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+    if (plain_) return socket_.async_write_some(buffers, std::forward<Handler>(handler));
     auto it = asio::buffer_sequence_begin(buffers);
     auto end = asio::buffer_sequence_end(buffers);
     asio::const_buffer first = it == end ? asio::const_buffer() : *it;
@@ -244,6 +282,7 @@ class LeanTlsStream {
   SSL* ssl_;
   LeanTlsFd fd_;
   std::string gather_;
+  bool plain_ = false;
 };
 
 // The per-connection half of the policy (websocketpp's socket_con_type).
@@ -258,11 +297,13 @@ class LeanTlsConnection : public std::enable_shared_from_this<LeanTlsConnection>
   typedef std::function<context_ptr(websocketpp::connection_hdl)> tls_init_handler;
 
   ptr get_shared() { return shared_from_this(); }
-  bool is_secure() const { return true; }
+  // False for a plain ws:// or http:// client on the TLS port (see the top of this file).
+  bool is_secure() const { return !socket_ || !socket_->plain(); }
   asio::ip::tcp::socket& get_raw_socket() { return socket_->lowest_layer(); }
   asio::ip::tcp::socket& get_next_layer() { return socket_->next_layer(); }
   socket_type& get_socket() { return *socket_; }
   void set_tls_init_handler(tls_init_handler h) { tls_init_ = std::move(h); }
+  void set_allow_plain(bool allow) { allow_plain_ = allow; }
 
   std::string get_remote_endpoint(websocketpp::lib::error_code& ec) const {
     return RemoteEndpointOf(socket_->lowest_layer(), ec);
@@ -300,12 +341,13 @@ class LeanTlsConnection : public std::enable_shared_from_this<LeanTlsConnection>
   void post_init(websocketpp::transport::init_handler callback) {
     namespace serr = websocketpp::transport::asio::socket::error;
     ec_ = websocketpp::transport::asio::socket::make_error_code(serr::tls_handshake_timeout);
-    socket_->async_handshake([self = get_shared(), callback](const asio::error_code& ec) {
-      self->ec_ =
-          ec ? websocketpp::transport::asio::socket::make_error_code(serr::tls_handshake_failed)
-             : websocketpp::lib::error_code();
-      callback(self->ec_);
-    });
+    socket_->async_handshake(
+        allow_plain_, [self = get_shared(), callback](const asio::error_code& ec) {
+          self->ec_ =
+              ec ? websocketpp::transport::asio::socket::make_error_code(serr::tls_handshake_failed)
+                 : websocketpp::lib::error_code();
+          callback(self->ec_);
+        });
   }
 
   websocketpp::lib::error_code get_ec() const { return ec_; }
@@ -313,6 +355,7 @@ class LeanTlsConnection : public std::enable_shared_from_this<LeanTlsConnection>
   asio::error_code cancel_socket() { return CancelSocket(get_raw_socket()); }
 
   void async_shutdown(websocketpp::transport::asio::socket::shutdown_handler callback) {
+    if (socket_->plain()) return callback(ShutdownLingering(get_raw_socket()));
     socket_->async_shutdown(std::move(callback));
   }
 
@@ -321,6 +364,7 @@ class LeanTlsConnection : public std::enable_shared_from_this<LeanTlsConnection>
   websocketpp::lib::error_code ec_;
   websocketpp::connection_hdl hdl_;
   tls_init_handler tls_init_;
+  bool allow_plain_ = true;
 };
 
 // The policy to name as the server's transport_config::socket_type.
@@ -336,15 +380,19 @@ class LeanTlsEndpoint {
 
   bool is_secure() const { return true; }
   void set_tls_init_handler(LeanTlsConnection::tls_init_handler h) { tls_init_ = std::move(h); }
+  // Whether plain ws:// and http:// clients are served on the port too (the default).
+  void set_allow_plain(bool allow) { allow_plain_ = allow; }
 
  protected:
   websocketpp::lib::error_code init(socket_con_ptr scon) {
     scon->set_tls_init_handler(tls_init_);
+    scon->set_allow_plain(allow_plain_);
     return {};
   }
 
  private:
   LeanTlsConnection::tls_init_handler tls_init_;
+  bool allow_plain_ = true;
 };
 
 }  // namespace smartlink::net

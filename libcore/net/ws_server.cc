@@ -13,6 +13,9 @@ Result<std::unique_ptr<WsServer>> WsServer::Create(const ServerOptions& options,
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return Status::BadRequest("--tls-cert and --tls-key go together");
   }
+  if (options.tls_only && options.tls_cert.empty()) {
+    return Status::BadRequest("--tls-only needs --tls-cert and --tls-key");
+  }
   if (options.tls_cert.empty()) return MakePlainServer(options, std::move(log));
   auto ctx = MakeServerTlsContext(options.tls_cert, options.tls_key);
   if (!ctx.ok()) return ctx.status();

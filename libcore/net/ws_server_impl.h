@@ -93,6 +93,8 @@ class ServerImpl final : public WsServer, public server::Transport {
   void set_tls_init_handler(Handler h) {
     ep_.set_tls_init_handler(std::move(h));
   }
+  // TLS only: whether plain ws:// and http:// clients are served on the port too.
+  void set_allow_plain(bool allow) { ep_.set_allow_plain(allow); }
 
   server::Transport& transport() override { return *this; }
   void set_hub(server::Hub* hub) override { hub_ = hub; }
@@ -367,7 +369,7 @@ class ServerImpl final : public WsServer, public server::Transport {
       info.token = Trim(authz.substr(7));
     }
     info.origin = con->get_request_header("Origin");
-    info.tls = tls_;
+    info.tls = con->is_secure();
     // websocketpp keeps the handshake's request and response, headers and all, for the
     // connection's life and never reads them again once it is open: about 1.5 KB per
     // connection. Both are members returned by const reference, so they can be emptied.

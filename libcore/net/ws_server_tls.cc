@@ -19,6 +19,7 @@ std::unique_ptr<WsServer> MakeTlsServer(const ServerOptions& options, server::Lo
   using Config = LoopConfig<LeanTlsEndpoint>;
   auto server = std::make_unique<ServerImpl<Config>>(options, std::move(log), true);
   server->set_tls_init_handler([ctx](websocketpp::connection_hdl) { return ctx; });
+  server->set_allow_plain(!options.tls_only);
   return server;
 }
 

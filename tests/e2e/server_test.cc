@@ -91,6 +91,42 @@ TEST(Server, ClosedWssSessionEndsPromptly) {
   }
 }
 
+// With a certificate the port serves plain ws:// and http:// clients too, told apart by
+// their first byte; --tls-only refuses them (libcore/net/lean_tls.h).
+TEST(Server, PlainAndTlsClientsShareThePort) {
+  TempDir dir;
+  auto server = StartTlsServer(dir);
+  ASSERT_TRUE(server);
+  std::string plain = "ws://" + server->url().substr(std::string("wss://").size());
+  auto tls = Login(*server, "alice");
+  auto clear = Connect(plain + "/ws");
+  ASSERT_TRUE(tls && clear);
+  EXPECT_EQ("welcome", clear->Request({{"type", "auth"}, {"user", "bob"}})["type"]);
+  tls->Request({{"type", "room.create"}, {"room", "mixed"}});
+  EXPECT_EQ("ok", clear->Request({{"type", "room.join"}, {"room", "mixed"}})["type"]);
+  Json r = clear->Request({{"type", "msg.send"}, {"to", "#mixed"}, {"text", "in the clear"}});
+  EXPECT_EQ("ok", r["type"]) << r.dump();
+  EXPECT_EQ("in the clear", tls->WaitForType("msg")["text"]);
+  tls->Request({{"type", "msg.send"}, {"to", "#mixed"}, {"text", "over tls"}});
+  EXPECT_EQ("over tls", clear->WaitFor([](const Json& j) {
+    return j.value("text", "") == "over tls";
+  })["text"]);
+  HttpResult h = HttpRequest("http://" + plain.substr(5), "GET", "/health");
+  EXPECT_EQ(200, h.status);
+  EXPECT_EQ(2, Json::parse(h.body)["connections"]);
+  EXPECT_EQ(200, HttpRequest(server->http_url(), "GET", "/health").status);
+
+  TempDir strict_dir;
+  auto strict = StartTlsServer(strict_dir, {"--tls-only"});
+  ASSERT_TRUE(strict);
+  std::string strict_plain = "ws://" + strict->url().substr(std::string("wss://").size());
+  net::ClientOptions o;
+  o.url = strict_plain + "/ws";
+  EXPECT_FALSE(net::BlockingClient::Connect(o).ok());
+  EXPECT_NE(200, HttpRequest("http://" + strict_plain.substr(5), "GET", "/health").status);
+  EXPECT_TRUE(Login(*strict, "carol"));
+}
+
 TEST(Server, RefusesBadCertificateShortSecretAndPortInUse) {
   TempDir dir;
   WriteFile(dir.File("junk.pem"), "not a certificate\n");

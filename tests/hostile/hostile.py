@@ -385,8 +385,10 @@ def tls_cases():
                     "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
                     "/CN=127.0.0.1", "-keyout", key, "-out", cert], check=True,
                    capture_output=True)
-    srv = Server("--tls-cert", cert, "--tls-key", key, "--rate", "0", "--max-send-queue",
-                 "1MiB")
+    # TLS-only: what is not a ClientHello is refused (by default the port serves plain
+    # clients too, which tests/e2e/server_test.cc checks).
+    srv = Server("--tls-cert", cert, "--tls-key", key, "--tls-only", "--rate", "0",
+                 "--max-send-queue", "1MiB")
     try:
         check("tls: the server announces wss://", srv.url.startswith("wss://"), srv.url)
         by = login(srv.ws, "bystander")

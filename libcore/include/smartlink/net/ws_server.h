@@ -19,6 +19,9 @@ struct ServerOptions {
   uint16_t port = 8080;
   std::string tls_cert;  // PEM certificate chain; with tls_key, the listener serves wss://
   std::string tls_key;
+  // With TLS: refuse plain ws:// and http:// clients, which the port otherwise serves too
+  // (told apart from TLS by their first byte).
+  bool tls_only = false;
   size_t max_frame_bytes = 1 << 20;
   size_t max_http_body_bytes = 1 << 20;
   int64_t handshake_timeout_ms = 10000;
