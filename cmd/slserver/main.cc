@@ -1,5 +1,7 @@
 // slserver: the SmartLink chat server.
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -153,6 +155,9 @@ int Token(const Options& o) {
   if (!smartlink::protocol::IsValidUserId(o.token_user)) {
     return Fail("--user must be 1-64 characters of A-Z a-z 0-9 _ . -");
   }
+  if (smartlink::protocol::IsReservedUserId(o.token_user)) {
+    return Fail("--user system is reserved for the server's own messages");
+  }
   auto ttl = smartlink::ParseDurationMs(o.token_ttl);
   if (!ttl || *ttl < 1000) return Fail("--ttl must be a duration such as 30m, 1h or 7d");
   int64_t now = smartlink::SystemClock::Get().NowMs() / 1000;
@@ -276,6 +281,17 @@ int Serve(Options o) {
 
   // Storage: one connection writes (group commit), one reads.
   if (Status s = MakeDirs(o.data); !s.ok()) return Fail(s.message());
+  // One server per data directory: a second would keep its own rooms and sessions in
+  // memory beside the first's, over the same database. The lock goes with the process
+  // (kill -9 included); the descriptor stays open until exit.
+  std::string lock_path = o.data + "/slserver.lock";
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) return Fail("cannot open " + lock_path + ": " + std::strerror(errno));
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return Fail(errno == EWOULDBLOCK ? "another slserver is using the data directory " + o.data +
+                                           " (it holds " + lock_path + ")"
+                                     : "cannot lock " + lock_path + ": " + std::strerror(errno));
+  }
   smartlink::storage::SqliteOptions sqlite;
   sqlite.synchronous = o.sync;
   std::string db_path = o.data + "/smartlink.db";
@@ -389,6 +405,15 @@ int main(int argc, char** argv) {
   CLI::App* token = slserver::AddFlags(app, opt);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::ConfigError& e) {
+    // CLI11 says "INI was not able to parse KEY": name the file and what keys it takes.
+    std::string what = e.what();
+    const std::string prefix = "INI was not able to parse ";
+    if (what.rfind(prefix, 0) == 0) what = "unknown key or bad line: " + what.substr(prefix.size());
+    std::cerr
+        << "slserver: error: --config: " << what
+        << " (the keys are the long flag names of --help, such as listen = \"0.0.0.0:8080\")\n";
+    return 2;
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);  // --help and --version exit 0; usage errors 2, like slchat's
     return code == 0 ? 0 : 2;

@@ -6,6 +6,8 @@ namespace slserver {
 
 CLI::App* AddFlags(CLI::App& app, Options& o) {
   app.set_config("--config", "", "Read options from a TOML file (keys are the long flag names)");
+  // A misspelt key must not pass unnoticed: `jwt-secert-file` would start an open server.
+  app.allow_config_extras(CLI::config_extras_mode::error);
   app.option_defaults()->always_capture_default()->multi_option_policy(
       CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--listen", o.listen, "Address to listen on, HOST:PORT (port 0: ephemeral)")

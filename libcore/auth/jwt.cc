@@ -187,6 +187,9 @@ Result<Claims> JwtVerifier::Verify(std::string_view token, int64_t now_ms) const
   if (sub == payload.end() || !sub->is_string()) return Fail("no sub claim");
   claims.sub = sub->get<std::string>();
   if (!protocol::IsValidUserId(claims.sub)) return Fail("sub is not a valid user id");
+  if (protocol::IsReservedUserId(claims.sub)) {
+    return Fail("sub 'system' is reserved for the server's own messages");
+  }
   if (Status s = ReadTime(payload, "exp", &claims.exp); !s.ok()) return s;
   if (!claims.exp && require_exp_) return Fail("no exp claim");
   if (Status s = ReadTime(payload, "nbf", &claims.nbf); !s.ok()) return s;

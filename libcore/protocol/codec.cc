@@ -193,6 +193,9 @@ Status DecodeBody(Op op, const Json& obj, const CodecLimits& lim, Body* body) {
       Auth a;
       f.Str("token", &a.token, 8192, true);
       f.Name("user", &a.user, true);
+      if (f.ok() && IsReservedUserId(a.user)) {
+        f.Bad("user", "is reserved for the server's own messages");
+      }
       if (f.ok() && a.token.empty() && a.user.empty()) {
         f.Fail(Status::BadRequest("auth needs 'token' (or 'user' on an open-auth server)"));
       }

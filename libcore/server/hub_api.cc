@@ -102,6 +102,9 @@ Result<Hub::Impl::HttpCaller> Hub::Impl::HttpAuth(const HttpRequest& req) const 
   if (opt.open_auth) {
     std::string user = QueryStr(req, "user");
     if (user.empty()) user = req.Header("x-smartlink-user");
+    if (protocol::IsReservedUserId(user)) {
+      return Status::Unauthenticated("user 'system' is reserved for the server's own messages");
+    }
     if (protocol::IsValidUserId(user)) return HttpCaller{user, false};
   }
   return Status::Unauthenticated(opt.open_auth && !opt.verifier

@@ -120,6 +120,12 @@ TEST_F(Api, AdminPublishNotifyDisconnectAndStats) {
   EXPECT_EQ(2, Json::parse(h.body)["seq"]);
   Json m = bob_->WaitFor([](const Json& j) { return j.value("text", "") == "maintenance at 5"; });
   EXPECT_EQ("system", m["from"]);
+  // Nobody signs in as that sender, to read or send in the conversations it starts.
+  EXPECT_EQ(401, Get("/api/v1/convs", Token("system")).status);
+  auto sys = Connect(server_->ws_url());
+  ASSERT_TRUE(sys);
+  Json w = sys->Request({{"type", "auth"}, {"token", Token("system")}});
+  EXPECT_EQ("unauthenticated", w.value("code", "")) << w.dump();
   h = Post("/api/v1/publish", {{"conv", "#lobby"}, {"text", "as alice"}, {"from", "alice"}},
            kAdmin);
   ASSERT_EQ(200, h.status) << h.body;

@@ -127,6 +127,32 @@ TEST(Server, PlainAndTlsClientsShareThePort) {
   EXPECT_TRUE(Login(*strict, "carol"));
 }
 
+// A misspelt key in --config must not start a server without it (a misspelt
+// jwt-secret-file used to start an open one), and two servers never share a data directory.
+TEST(Server, RefusesUnknownConfigKeysAndASecondServerOnTheSameData) {
+  TempDir dir;
+  WriteFile(dir.File("typo.toml"), "listen = \"127.0.0.1:0\"\njwt-secert-file = \"/x\"\n");
+  int code = 0;
+  std::string err = StartupError("--config " + dir.File("typo.toml"), &code);
+  EXPECT_EQ(2, code) << err;
+  EXPECT_NE(std::string::npos, err.find("jwt-secert-file")) << err;
+  WriteFile(dir.File("good.toml"), "listen = \"127.0.0.1:0\"\nrate = 0\n");
+  EXPECT_EQ(0, system((std::string(SLSERVER_PATH) + " --config " + dir.File("good.toml") +
+                       " --help >/dev/null")
+                          .c_str()));
+
+  auto first = ServerProcess::Start({});
+  ASSERT_TRUE(first);
+  err = StartupError("--listen 127.0.0.1:0 --data " + first->data_dir(), &code);
+  EXPECT_EQ(1, code) << err;
+  EXPECT_NE(std::string::npos, err.find("another slserver is using the data directory")) << err;
+  EXPECT_TRUE(Login(*first, "alice"));
+  // The lock goes with the process: after it, a server starts on the same data.
+  first->Stop(SIGKILL);
+  auto second = ServerProcess::Start({}, first->data_dir());
+  EXPECT_TRUE(second);
+}
+
 TEST(Server, RefusesBadCertificateShortSecretAndPortInUse) {
   TempDir dir;
   WriteFile(dir.File("junk.pem"), "not a certificate\n");

@@ -149,6 +149,11 @@ TEST(Codec, DecodesAuthWithUserInOpenMode) {
 TEST(Codec, RejectsAuthWithNeitherTokenNorUser) {
   EXPECT_EQ(Code::kBadRequest, D({{"type", "auth"}}).status.code());
   EXPECT_EQ(Code::kBadRequest, D({{"type", "auth"}, {"token", ""}}).status.code());
+  // The backend's sender (POST /api/v1/publish) is no one's name to take.
+  Decoded sys = D({{"type", "auth"}, {"user", "system"}});
+  EXPECT_EQ(Code::kBadRequest, sys.status.code());
+  EXPECT_NE(std::string::npos, sys.status.message().find("reserved")) << sys.status.message();
+  EXPECT_TRUE(D({{"type", "auth"}, {"user", "systems"}}).status.ok());
   EXPECT_EQ(Code::kBadRequest, D({{"type", "auth"}, {"user", "not valid"}}).status.code());
 }
 

@@ -14,6 +14,12 @@ bool IsValidName(std::string_view name);
 inline bool IsValidUserId(std::string_view id) { return IsValidName(id); }
 inline bool IsValidRoomName(std::string_view room) { return IsValidName(room); }
 
+// The sender of what the application's backend publishes without a `from`
+// (POST /api/v1/publish). No client signs in under it, by token or in open mode: it would
+// read and write the direct conversations the backend starts with every user.
+constexpr std::string_view kSystemUser = "system";
+inline bool IsReservedUserId(std::string_view id) { return id == kSystemUser; }
+
 // A file name as a client gives it: 1 to 255 bytes, not "." or "..", no '/', '\\', NUL or
 // other control characters. It is only ever shown, never used as a path.
 bool IsValidFileName(std::string_view name);
