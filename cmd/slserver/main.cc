@@ -382,9 +382,13 @@ int Serve(Options o) {
       return;
     }
     shutting_down = true;
-    log("info",
-        std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": shutting down");
+    log("info", std::string("received ") +
+                    (sig == SIGINT   ? "SIGINT"
+                     : sig == SIGHUP ? "SIGHUP"
+                                     : "SIGTERM") +
+                    ": shutting down");
     srv.StopListening();
+    hub.BeginShutdown();
     bool queued =
         storage.Write<bool>([](smartlink::storage::Store&) -> Result<bool> { return true; },
                             [&close_all](Result<bool>) { close_all(); });

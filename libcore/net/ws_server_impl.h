@@ -125,6 +125,7 @@ class ServerImpl final : public WsServer, public server::Transport {
   void Run(std::function<void(int)> on_signal) override {
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
+    signals_.add(SIGHUP);  // the terminal went away: shut down as cleanly as on SIGTERM
     WaitSignal(std::move(on_signal));
     ScheduleTick();
     io_.run();

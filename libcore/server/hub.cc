@@ -207,6 +207,8 @@ void Hub::OnTick() {
   }
 }
 
+void Hub::BeginShutdown() { impl_->shutting_down = true; }
+
 void Hub::CloseAll() {
   for (auto& [id, c] : impl_->conns) {
     if (!c.closing) impl_->CloseConn(c, 1001, "server shutting down");
@@ -243,6 +245,12 @@ void Hub::Impl::Receive(Conn& c, protocol::Decoded d, bool binary) {
     metrics.malformed++;
     Error(c, d.request.id, d.status);
     Strike(c);
+    return;
+  }
+  if (shutting_down && d.request.op != Op::kPing) {
+    // Stored now, it could be acknowledged after the 1001 close, or never: refused, the
+    // client knows to send it again to the next server.
+    Error(c, d.request.id, Status::Unavailable("server shutting down"));
     return;
   }
   metrics.requests[static_cast<size_t>(d.request.op)]++;

@@ -153,6 +153,9 @@ struct Hub::Impl {
   int64_t started_ms = 0;
   int64_t last_idle_scan_ms = 0;
   HubMetrics metrics;
+  // Hub::BeginShutdown was called: requests are refused, so that every write queued
+  // before it is acknowledged before the sessions close.
+  bool shutting_down = false;
   // Typing indicators: (conv, user) -> when it lapses (monotonic ms) and when it was relayed.
   struct Typing {
     int64_t expires_ms = 0;

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "e2e/server_process.h"
@@ -233,6 +235,60 @@ TEST(Server, SigtermClosesSessionsWith1001AndExitsZero) {
   for (const Json& e : alice->Drain(200)) acks += e.value("type", "") == "ok" && e.contains("seq");
   EXPECT_EQ(1001, alice->WaitClosed(3000));
   EXPECT_EQ(20, acks);
+}
+
+// Sends that race a SIGTERM are each either acknowledged or refused (unavailable), and
+// only acknowledged ones are stored: a send stored but never acknowledged would be sent
+// again by its client and stored twice.
+TEST(Server, SendsRacingSigtermAreAcknowledgedOrRefusedNeverStoredSilently) {
+  auto server = ServerProcess::Start({"--rate", "0"});
+  ASSERT_TRUE(server);
+  std::vector<std::unique_ptr<net::BlockingClient>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(Login(*server, "u" + std::to_string(i)));
+    ASSERT_TRUE(clients.back());
+    clients.back()->Request(
+        {{"type", i == 0 ? "room.create" : "room.join"}, {"room", "r"}, {"id", "j"}});
+  }
+  auto send = [&](int from, int to) {
+    for (int k = from; k < to; ++k) {
+      for (size_t i = 0; i < clients.size(); ++i) {
+        std::string tag = std::to_string(i) + "-" + std::to_string(k);
+        clients[i]->Send({{"type", "msg.send"}, {"id", tag}, {"to", "#r"}, {"text", tag}});
+      }
+    }
+  };
+  send(0, 150);
+  kill(server->pid(), SIGTERM);
+  send(150, 300);
+  EXPECT_EQ(0, server->Stop(0));  // waits for the exit the SIGTERM began
+  std::set<std::string> acked;
+  int refused = 0;
+  for (auto& c : clients) {
+    for (const Json& e : c->Drain(100)) {
+      if (e.value("type", "") == "ok" && e.contains("seq"))
+        acked.insert(e["re"].get<std::string>());
+      if (e.value("code", "") == "unavailable") refused++;
+    }
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(SQLITE_OK, sqlite3_open((server->data_dir() + "/smartlink.db").c_str(), &db));
+  std::set<std::string> stored;
+  sqlite3_exec(
+      db, "SELECT text FROM messages",
+      [](void* out, int, char** v, char**) {
+        static_cast<std::set<std::string>*>(out)->insert(v[0] ? v[0] : "");
+        return 0;
+      },
+      &stored, nullptr);
+  sqlite3_close(db);
+  for (const std::string& s : stored)
+    EXPECT_TRUE(acked.count(s)) << s << " stored, never acknowledged";
+  for (const std::string& a : acked)
+    EXPECT_TRUE(stored.count(a)) << a << " acknowledged, not stored";
+  EXPECT_GT(acked.size(), 0u);
+  RecordProperty("acked", static_cast<int>(acked.size()));
+  RecordProperty("refused", refused);
 }
 
 // Every acknowledged message survives kill -9: senders pipeline messages, the server is

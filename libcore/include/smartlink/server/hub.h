@@ -100,6 +100,9 @@ class Hub {
   void OnHttp(HttpRequest request, HttpResponder respond);
   // Timers: call every 100-250 ms.
   void OnTick();
+  // The server is going away: from now on every request but ping is refused with
+  // `unavailable`, so nothing is stored that could not be acknowledged before CloseAll.
+  void BeginShutdown();
   // Closes every session with 1001 (the server is going away).
   void CloseAll();
 
