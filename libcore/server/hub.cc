@@ -179,6 +179,7 @@ void Hub::OnTick() {
   }
   h.ExpireTyping(now);
   h.TickStreams(now);
+  h.LogWriteFailures(now);
   if (now - h.last_sweep_ms >= 60000) {
     h.last_sweep_ms = now;
     h.SweepFiles(now);
@@ -205,6 +206,17 @@ void Hub::OnTick() {
       h.transport.Ping(id);
     }
   }
+}
+
+void Hub::Impl::LogWriteFailures(int64_t now) {
+  uint64_t failed = storage.stats().failed_commits.load(std::memory_order_relaxed);
+  if (failed == failed_commits_logged || now - last_failure_log_ms < 1000) return;
+  std::string why = storage.WriteFailure();
+  log("error", "storage: " + std::to_string(failed - failed_commits_logged) +
+                   " commit(s) failed, their requests refused with unavailable" +
+                   (why.empty() ? std::string(" (the last commit succeeded)") : ": " + why));
+  failed_commits_logged = failed;
+  last_failure_log_ms = now;
 }
 
 void Hub::BeginShutdown() { impl_->shutting_down = true; }

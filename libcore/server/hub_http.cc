@@ -114,7 +114,10 @@ void Hub::Impl::Http(HttpRequest req, HttpResponder respond) {
           if (Status st = s.Ping(); !st.ok()) return st;
           return true;
         },
-        [shared, body](Result<bool> res) mutable {
+        [this, shared, body](Result<bool> res) mutable {
+          // Reads can work while every write fails (a full disk, a lock held elsewhere).
+          std::string failing = storage.WriteFailure();
+          if (res.ok() && !failing.empty()) res = Status::Unavailable("writes failing: " + failing);
           body["storage"] = res.ok() ? "ok" : res.status().message();
           if (!res.ok()) body["status"] = "degraded";
           (*shared)(JsonResponse(res.ok() ? 200 : 503, body));

@@ -156,6 +156,10 @@ struct Hub::Impl {
   // Hub::BeginShutdown was called: requests are refused, so that every write queued
   // before it is acknowledged before the sessions close.
   bool shutting_down = false;
+  // Failed commits already logged, and when (LogWriteFailures: at most one line a second).
+  uint64_t failed_commits_logged = 0;
+  int64_t last_failure_log_ms = 0;
+  void LogWriteFailures(int64_t now);
   // Typing indicators: (conv, user) -> when it lapses (monotonic ms) and when it was relayed.
   struct Typing {
     int64_t expires_ms = 0;

@@ -68,7 +68,13 @@ void StorageWorker::CommitBatch(Batch& batch) {
     writer_->Rollback();
     if (txn.code() != Code::kUnavailable) txn = Status::Unavailable(txn.message());
     stats_.failed_commits++;
+    std::lock_guard<std::mutex> lock(failure_mu_);
+    write_failure_ = txn.message();
   } else {
+    if (stats_.failed_commits.load(std::memory_order_relaxed) > 0) {  // ever: cheap to ask
+      std::lock_guard<std::mutex> lock(failure_mu_);
+      write_failure_.clear();
+    }
     stats_.commits++;
     stats_.writes += batch.size();
     index_pending_ = true;

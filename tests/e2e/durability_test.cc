@@ -168,11 +168,21 @@ TEST(Durability, LockedDatabaseGivesUnavailableAndRecovers) {
   Json r = alice->WaitFor([](const Json& j) { return j.value("re", "") == "locked"; }, 10000);
   EXPECT_EQ("error", r["type"]) << r.dump();
   EXPECT_EQ("unavailable", r["code"]);
+  // The operator sees it: /health says degraded (reads still work) and the log says why.
+  HttpResult health = HttpRequest(server->http_url(), "GET", "/health");
+  EXPECT_EQ(503, health.status) << health.body;
+  EXPECT_NE(std::string::npos, health.body.find("writes failing")) << health.body;
+  for (int i = 0; i < 100 && server->log().find("storage: 1 commit(s) failed") == std::string::npos;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(std::string::npos, server->log().find("storage: 1 commit(s) failed")) << server->log();
   sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(db);
 
   Json three = alice->Request({{"type", "msg.send"}, {"to", "#r"}, {"text", "three"}});
   ASSERT_EQ("ok", three["type"]) << three.dump();
+  EXPECT_EQ(200, HttpRequest(server->http_url(), "GET", "/health").status);
   EXPECT_EQ(2, three["seq"]);
   Json h = alice->Request({{"type", "history"}, {"conv", "#r"}});
   ASSERT_EQ(2u, h["messages"].size());

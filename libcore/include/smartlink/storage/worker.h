@@ -129,6 +129,12 @@ class StorageWorker {
   void Stop();
 
   const Stats& stats() const { return stats_; }
+  // Why the last commit failed, when it did; empty once one succeeds. /health reports it
+  // (503) and the server logs it: with writes failing, every send is refused.
+  std::string WriteFailure() const {
+    std::lock_guard<std::mutex> lock(failure_mu_);
+    return write_failure_;
+  }
 
  private:
   class Job {
@@ -208,6 +214,8 @@ class StorageWorker {
   Post post_;
   Options options_;
   Stats stats_;
+  mutable std::mutex failure_mu_;
+  std::string write_failure_;
 
   std::mutex mu_;
   std::condition_variable cv_writer_;
