@@ -279,6 +279,8 @@ int Serve(Options o) {
   net.tls_key = o.tls_key;
   net.tls_only = o.tls_only;
 
+  // A ready file left by an earlier run must not be taken for this one's.
+  if (!o.ready_file.empty()) ::unlink(o.ready_file.c_str());
   // Storage: one connection writes (group commit), one reads.
   if (Status s = MakeDirs(o.data); !s.ok()) return Fail(s.message());
   // One server per data directory: a second would keep its own rooms and sessions in
@@ -395,6 +397,7 @@ int Serve(Options o) {
     if (!queued) close_all();
   });
   storage.Stop();
+  if (!o.ready_file.empty()) ::unlink(o.ready_file.c_str());  // no longer ready
   log("info", "stopped");
   return 0;
 }

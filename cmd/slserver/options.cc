@@ -3,6 +3,29 @@
 #include <CLI/CLI.hpp>
 
 namespace slserver {
+namespace {
+
+// CLI11's PositiveNumber and NonNegativeNumber name their range with a 300-digit double
+// ("not in range 0.000000 to 1797…"): these say it in words.
+CLI::Validator AtLeast(int min) {
+  return CLI::Validator(
+      [min](std::string& s) -> std::string {
+        double v = 0;
+        size_t used = 0;
+        try {
+          v = std::stod(s, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != s.size() || !(v >= min)) {
+          return "must be a number of " + std::to_string(min) + " or more, not '" + s + "'";
+        }
+        return std::string();
+      },
+      "NUMBER>=" + std::to_string(min));
+}
+
+}  // namespace
 
 CLI::App* AddFlags(CLI::App& app, Options& o) {
   app.set_config("--config", "", "Read options from a TOML file (keys are the long flag names)");
@@ -99,18 +122,18 @@ CLI::App* AddFlags(CLI::App& app, Options& o) {
       ->envname("SL_RING_TIMEOUT");
   app.add_option("--rate", o.rate,
                  "Requests per second per connection (0: no limit); more get rate_limited")
-      ->check(CLI::NonNegativeNumber)
+      ->check(AtLeast(0))
       ->envname("SL_RATE");
   app.add_option("--rate-burst", o.rate_burst, "Requests a connection may send in a burst")
-      ->check(CLI::PositiveNumber)
+      ->check(AtLeast(1))
       ->envname("SL_RATE_BURST");
   app.add_option("--max-connections", o.max_connections,
                  "Connections in all; more are closed with 1008 as they open")
-      ->check(CLI::PositiveNumber)
+      ->check(AtLeast(1))
       ->envname("SL_MAX_CONNECTIONS");
   app.add_option("--max-sessions-per-user", o.max_sessions_per_user,
                  "Sessions one user may hold; more are closed with 1008")
-      ->check(CLI::PositiveNumber)
+      ->check(AtLeast(1))
       ->envname("SL_MAX_SESSIONS_PER_USER");
   app.add_option("--max-send-queue", o.max_send_queue,
                  "Bytes queued to one connection before it is closed as a slow reader (4008)")

@@ -388,17 +388,32 @@ class ServerImpl final : public WsServer, public server::Transport {
     for (const auto& [k, v] : con->get_request().get_headers()) req.headers[ToLower(k)] = v;
     req.body = con->get_request_body();
     req.remote = RemoteOf(con);
+    // The connection ends with the response (websocketpp serves one request per
+    // connection): say so, or a keep-alive client sends its next request into the close.
+    con->replace_header("Connection", "close");
     if (!hub_) {
       con->set_status(websocketpp::http::status_code::service_unavailable);
       return;
     }
+    if (!con->get_request_header("Transfer-Encoding").empty()) {
+      // websocketpp reads only bodies with a Content-Length; a chunked one would look empty.
+      con->set_status(websocketpp::http::status_code::length_required);
+      con->replace_header("Content-Type", "application/json");
+      con->set_body(
+          R"({"error":"bad_request","message":"send the body with a Content-Length, not chunked"})");
+      return;
+    }
     websocketpp::lib::error_code ec = con->defer_http_response();
     if (ec) return;
-    hub_->OnHttp(std::move(req), [con](server::HttpResponse r) {
+    bool head = req.method == "HEAD";
+    hub_->OnHttp(std::move(req), [con, head](server::HttpResponse r) {
       con->set_status(static_cast<websocketpp::http::status_code::value>(r.status));
       con->replace_header("Content-Type", r.content_type);
       for (const auto& [k, v] : r.headers) con->replace_header(k, v);
-      con->set_body(std::move(r.body));
+      size_t length = r.body.size();
+      con->set_body(head ? std::string() : std::move(r.body));
+      // A HEAD answer has the headers of the GET, its length included, and no body.
+      if (head) con->replace_header("Content-Length", std::to_string(length));
       websocketpp::lib::error_code send_ec;
       con->send_http_response(send_ec);
     });

@@ -72,11 +72,13 @@ void Hub::Impl::Http(HttpRequest req, HttpResponder respond) {
     Api(req, std::move(respond));
     return;
   }
+  auto wrong_method = [&respond] {
+    HttpResponse r = ErrorResponse(405, Status::BadRequest("use GET or HEAD"));
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    respond(std::move(r));
+  };
   if (files) {
-    if (req.method != "GET") {
-      respond(ErrorResponse(405, Status::BadRequest("use GET")));
-      return;
-    }
+    if (req.method != "GET" && req.method != "HEAD") return wrong_method();
     auto caller = HttpAuth(req);
     if (!caller.ok() || caller->admin) {
       HttpResponse r = ErrorResponse(
@@ -98,10 +100,7 @@ void Hub::Impl::Http(HttpRequest req, HttpResponder respond) {
     return;
   }
   if (req.path == "/health") {
-    if (req.method != "GET" && req.method != "HEAD") {
-      respond(ErrorResponse(405, Status::BadRequest("use GET")));
-      return;
-    }
+    if (req.method != "GET" && req.method != "HEAD") return wrong_method();
     Json body = {{"status", "ok"},
                  {"version", opt.version},
                  {"uptime_s", (clock.MonotonicMs() - started_ms) / 1000},
@@ -130,6 +129,7 @@ void Hub::Impl::Http(HttpRequest req, HttpResponder respond) {
     return;
   }
   if (req.path == "/metrics") {
+    if (req.method != "GET" && req.method != "HEAD") return wrong_method();
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = MetricsText();

@@ -216,6 +216,16 @@ TEST(Server, HealthReportsVersionAndStorage) {
   EXPECT_TRUE(body.contains("version"));
   EXPECT_TRUE(body.contains("uptime_s"));
   EXPECT_EQ(404, HttpRequest(server->http_url(), "GET", "/nope").status);
+  // Each response ends its connection, and says so (a keep-alive client would otherwise
+  // send its next request into the close).
+  EXPECT_NE(std::string::npos, h.headers.find("Connection: close")) << h.headers;
+  HttpResult wrong = HttpRequest(server->http_url(), "DELETE", "/health");
+  EXPECT_EQ(405, wrong.status);
+  EXPECT_NE(std::string::npos, wrong.headers.find("Allow: GET, HEAD")) << wrong.headers;
+  // websocketpp reads no chunked body: refused, rather than taken as empty.
+  HttpResult chunked = HttpRequest(server->http_url(), "POST", "/api/v1/read?user=alice",
+                                   R"({"conv":"#r","seq":1})", {"Transfer-Encoding: chunked"});
+  EXPECT_EQ(411, chunked.status) << chunked.body;
 }
 
 TEST(Server, SigtermClosesSessionsWith1001AndExitsZero) {
