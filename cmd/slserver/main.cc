@@ -91,6 +91,7 @@ bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
   }
   std::string p = listen.substr(colon + 1);
   if (host->empty() || p.empty() || p.size() > 5) return false;
+  if (*host == "localhost") *host = "127.0.0.1";  // what a user means by it; not resolved
   unsigned long v = 0;
   for (char c : p) {
     if (c < '0' || c > '9') return false;
@@ -305,9 +306,9 @@ int Serve(Options o) {
   sqlite_writer.checkpoint_stats = &checkpoints;
   sqlite_writer.wal_restart_pages = static_cast<int>(*wal_restart / kPageBytes);
   auto writer = smartlink::storage::OpenSqlite(db_path, sqlite_writer);
-  if (!writer.ok()) return Fail(writer.status().message());
+  if (!writer.ok()) return Fail(db_path + ": " + writer.status().message());
   auto reader = smartlink::storage::OpenSqlite(db_path, sqlite);
-  if (!reader.ok()) return Fail(reader.status().message());
+  if (!reader.ok()) return Fail(db_path + ": " + reader.status().message());
 
   auto server = smartlink::net::WsServer::Create(net, log);
   if (!server.ok()) return Fail(server.status().message());
@@ -353,7 +354,7 @@ int Serve(Options o) {
   if (Status s = srv.Listen(); !s.ok()) return Fail(s.message());
   if (hub_opt.open_auth) {
     log(IsLoopback(net.host) ? "info" : "warn",
-        "open auth: anyone who can reach " + o.listen + " may connect as any user");
+        "open auth: anyone who can reach " + srv.url() + " may connect as any user");
   }
   std::string url = srv.url();
   log("info", "slserver " SMARTLINK_VERSION " listening on " + url + " (data " + o.data +

@@ -205,19 +205,24 @@ void Hub::Impl::MarkRead(const std::string& user, const ConvId& conv, int64_t se
     return;
   }
   std::string conv_id = conv.str();
-  seq = std::min(seq, state.LastSeq(conv_id));
-  if (seq <= 0) {  // nothing to read yet
+  int64_t last = state.LastSeq(conv_id);
+  if (last <= 0) {  // nothing to read yet
     done(Json{{"conv", conv_id}, {"seq", 0}});
     return;
   }
+  // A read position never goes back, and the answer is the one stored: for 0, the
+  // position the user had (found by the same statement, which then changes nothing).
+  seq = std::clamp<int64_t>(seq, 0, last);
+  bool moves = seq > 0;
   bool queued = storage.Write<int64_t>(
       [conv_id, user, seq](storage::Store& s) { return s.MarkRead(conv_id, user, seq); },
-      [this, conv, conv_id, user, done](Result<int64_t> res) {
+      [this, conv, conv_id, user, done, moves](Result<int64_t> res) {
         if (!res.ok()) {
           done(res.status());
           return;
         }
         done(Json{{"conv", conv_id}, {"seq", *res}});
+        if (!moves) return;
         Broadcast(conv,
                   MakeFrame(protocol::EncodeEvent(
                       "receipt", {{"conv", conv_id}, {"user", user}, {"seq", *res}})),

@@ -313,8 +313,9 @@ TEST_F(Messages, ReadReceiptsAndUnreadCounts) {
   c = bob_->Request({{"type", "convs"}});
   EXPECT_EQ(2, c["convs"][0]["read_seq"]);
   EXPECT_EQ(1, c["convs"][0]["unread"]);
-  // Reading backwards does not move the position back.
-  bob_->Request({{"type", "msg.read"}, {"conv", "#lobby"}, {"seq", 1}});
+  // Reading backwards does not move the position back, and the answer says where it is.
+  EXPECT_EQ(2, bob_->Request({{"type", "msg.read"}, {"conv", "#lobby"}, {"seq", 1}})["seq"]);
+  EXPECT_EQ(2, bob_->Request({{"type", "msg.read"}, {"conv", "#lobby"}, {"seq", 0}})["seq"]);
   EXPECT_EQ(2, bob_->Request({{"type", "convs"}})["convs"][0]["read_seq"]);
   // Own messages are never unread.
   EXPECT_EQ(0, alice_->Request({{"type", "convs"}})["convs"][0]["unread"]);
