@@ -113,11 +113,11 @@ void Hub::OnOpen(ConnId id, HandshakeInfo info) {
     return;
   }
   if (!info.user.empty() && h.opt.open_auth) {
-    if (!protocol::IsValidUserId(info.user) || protocol::IsReservedUserId(info.user)) {
+    if (protocol::IsReservedUserId(info.user)) {
       h.Error(c, nullptr,
-              Status::BadRequest(protocol::IsReservedUserId(info.user)
-                                     ? "user 'system' is reserved for the server's own messages"
-                                     : "invalid user id"));
+              Status::BadRequest("user 'system' is reserved for the server's own messages"));
+    } else if (!protocol::IsValidUserId(info.user)) {
+      h.Error(c, nullptr, Status::BadRequest("invalid user id"));
     } else {
       h.Authenticate(c, info.user, std::nullopt, nullptr);
       return;

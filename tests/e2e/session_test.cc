@@ -87,6 +87,12 @@ TEST(Session, OpenModeTakesUserFromQuery) {
   ASSERT_TRUE(c);
   Json w = c->WaitForType("welcome");
   EXPECT_EQ("carol", w["user"]);
+  // The backend's sender is no one's name to take, here as in the auth frame.
+  auto sys = Connect(server->ws_url() + "?user=system");
+  ASSERT_TRUE(sys);
+  Json e = sys->WaitForType("error");
+  EXPECT_EQ("bad_request", e.value("code", "")) << e.dump();
+  EXPECT_EQ("unauthenticated", sys->Request({{"type", "ping"}, {"id", "p"}}).value("code", ""));
 }
 
 // A token is no use to an open-auth server without a key, at the handshake as in the auth
