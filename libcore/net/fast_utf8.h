@@ -13,6 +13,10 @@
 // every header that instantiates a websocketpp endpoint includes this one
 // (ws_server_impl.h, ws_client_impl.h).
 
+// clang-format off
+#include "fast_ci_less.h"  // before any websocketpp header
+// clang-format on
+
 #include <cstdint>
 #include <cstring>
 #include <string>

@@ -19,6 +19,10 @@
 // it runs on one thread with at most one read and one write pending (websocketpp's
 // transport guarantees both).
 
+// clang-format off
+#include "fast_ci_less.h"  // before any websocketpp header
+// clang-format on
+
 #include <sys/socket.h>
 #include <sys/uio.h>
 

@@ -3,6 +3,10 @@
 // What the two socket policies of slserver (lean_plain.h, lean_tls.h) share: the parts of
 // websocketpp's socket_con_type interface that only look at the TCP socket underneath.
 
+// clang-format off
+#include "fast_ci_less.h"  // before any websocketpp header
+// clang-format on
+
 #include <asio/ip/tcp.hpp>
 #include <cstdint>
 #include <string>

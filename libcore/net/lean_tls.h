@@ -22,6 +22,10 @@
 // method, so the first byte, peeked before the handshake, tells them apart. A plain
 // connection frees its SSL object and reads and writes the socket through Asio.
 
+// clang-format off
+#include "fast_ci_less.h"  // before any websocketpp header
+// clang-format on
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>

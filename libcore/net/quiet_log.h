@@ -13,6 +13,10 @@
 // macro after its includes, before any code of its own. Whoever wants websocketpp's access
 // log back removes the invocation.
 
+// clang-format off
+#include "fast_ci_less.h"  // before any websocketpp header
+// clang-format on
+
 #include <websocketpp/connection.hpp>
 
 #define SMARTLINK_QUIET_CONNECTION_LOG(Config)                       \

@@ -15,6 +15,10 @@
 // the template with that argument: the translation unit that instantiates an endpoint
 // invokes the macro after its includes.
 
+// clang-format off
+#include "fast_ci_less.h"  // before any websocketpp header
+// clang-format on
+
 #include <websocketpp/connection.hpp>
 #include <websocketpp/processors/hybi13.hpp>
 

@@ -14,6 +14,10 @@
 // through is a completed shutdown. A real cancellation (the timer's) is still seen as one:
 // websocketpp checks its expired timer first.
 
+// clang-format off
+#include "fast_ci_less.h"  // before any websocketpp header
+// clang-format on
+
 #include <openssl/ssl.h>
 
 #include <asio/ssl.hpp>

@@ -3,6 +3,10 @@
 // The websocketpp client endpoint as a template over plain and TLS sockets. Included only by
 // ws_client_plain.cc and ws_client_tls.cc.
 
+// clang-format off
+#include "fast_ci_less.h"  // before any websocketpp header
+// clang-format on
+
 #include <unordered_map>
 #include <websocketpp/client.hpp>
 #include <websocketpp/concurrency/none.hpp>

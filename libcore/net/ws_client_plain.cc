@@ -1,5 +1,9 @@
 // The ws:// client endpoint.
 
+// clang-format off
+#include "fast_ci_less.h"  // before any websocketpp header
+// clang-format on
+
 #include <websocketpp/config/asio_no_tls.hpp>
 
 #include "quiet_log.h"

@@ -1,6 +1,10 @@
 // The wss:// client endpoint: verifies the server certificate and host name unless told not
 // to. Contexts are cached per (host, CA file, insecure) so thousands of connections share one.
 
+// clang-format off
+#include "fast_ci_less.h"  // before any websocketpp header
+// clang-format on
+
 #include <asio/ssl.hpp>
 #include <map>
 #include <tuple>

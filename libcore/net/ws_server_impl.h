@@ -3,6 +3,10 @@
 // The websocketpp server, as a template over plain and TLS sockets. Included only by
 // ws_server_plain.cc and ws_server_tls.cc: each instantiation costs about 30 s of compile.
 
+// clang-format off
+#include "fast_ci_less.h"  // before any websocketpp header
+// clang-format on
+
 #include <sys/socket.h>
 
 #include <asio/signal_set.hpp>

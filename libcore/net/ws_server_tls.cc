@@ -1,5 +1,9 @@
 // The wss:// instantiation of ServerImpl, with one shared OpenSSL context.
 
+// clang-format off
+#include "fast_ci_less.h"  // before any websocketpp header
+// clang-format on
+
 #include <asio/ssl.hpp>
 #include <websocketpp/config/asio.hpp>
 

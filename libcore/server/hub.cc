@@ -449,12 +449,24 @@ void Hub::Impl::Authenticate(Conn& c, const std::string& user, std::optional<int
     u.status = "online";
     u.last_seen = clock.NowMs();
   }
-  Json w = {{"user", user},
-            {"session", crypto::RandomHex(8)},
-            {"server", "slserver/" + opt.version},
-            {"limits", Limits()}};
-  if (!id.is_null()) w["re"] = id;
-  SendRaw(c, protocol::EncodeEvent("welcome", std::move(w)), "welcome");
+  // Every login gets one, so it is written out directly rather than built as a Json object
+  // and serialized (6 % of the CPU of the connection setup workload, perf).
+  if (welcome_tail.empty()) {
+    welcome_tail = Json{{"server", "slserver/" + opt.version}, {"limits", Limits()}}.dump();
+    welcome_tail[0] = ',';
+  }
+  constexpr auto kReplace = Json::error_handler_t::replace;
+  std::string w = R"({"type":"welcome","user":)";
+  w += Json(user).dump(-1, ' ', false, kReplace);
+  w += R"(,"session":")";
+  w += crypto::RandomHex(8);
+  w += '"';
+  if (!id.is_null()) {
+    w += R"(,"re":)";
+    w += id.dump(-1, ' ', false, kReplace);
+  }
+  w += welcome_tail;
+  SendRaw(c, std::move(w), "welcome");
   if (first) {
     PresenceChanged(user, c.id);
     DeliverPending(user);

@@ -219,6 +219,9 @@ struct Hub::Impl {
   // the storage queue is full.
   bool AfterQueuedWrites(std::function<void()> fn);
   Json Limits() const;
+  // The welcome's fields that are the same for every login ("server" and "limits"),
+  // serialized once: `,"server":...,"limits":{...}}`.
+  std::string welcome_tail;
 
   // Sends to every session of `user` except `except`.
   void SendToUser(std::string_view user, const FramePtr& frame, const char* type,

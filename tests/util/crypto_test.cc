@@ -3,6 +3,8 @@
 #include "smartlink/util/crypto.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <set>
 #include <string>
@@ -156,7 +158,9 @@ TEST(Crypto, ConstantTimeEqual) {
 }
 
 TEST(Crypto, RandomHexHasTheRequestedLengthAndCharset) {
-  for (size_t n : {size_t{0}, size_t{1}, size_t{16}, size_t{33}}) {
+  // Up to 128 bytes come from a per-thread pool; more are drawn directly.
+  for (size_t n :
+       {size_t{0}, size_t{1}, size_t{16}, size_t{33}, size_t{128}, size_t{129}, size_t{1000}}) {
     std::string h = RandomHex(n);
     EXPECT_EQ(2 * n, h.size());
     EXPECT_EQ(std::string::npos, h.find_first_not_of("0123456789abcdef")) << h;
@@ -167,6 +171,37 @@ TEST(Crypto, RandomHexValuesAreUnique) {
   std::set<std::string> seen;
   for (int i = 0; i < 100; ++i) seen.insert(RandomHex(16));
   EXPECT_EQ(100u, seen.size());
+  // Across many refills of the pool, in sizes that do not divide it.
+  std::set<std::string> small;
+  for (int i = 0; i < 5000; ++i) small.insert(RandomHex(i % 2 ? 8 : 12));
+  EXPECT_EQ(5000u, small.size());
+}
+
+TEST(Crypto, RandomHexInAForkedChildDiffersFromItsParent) {
+  RandomHex(8);  // the pool is filled
+  int fds[2];
+  ASSERT_EQ(0, pipe(fds));
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::string h = RandomHex(8);
+    ssize_t w = write(fds[1], h.data(), h.size());
+    _exit(w == static_cast<ssize_t>(h.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string parent = RandomHex(8);
+  char buf[16];
+  ssize_t got = 0;
+  while (got < 16) {
+    ssize_t r = read(fds[0], buf + got, sizeof buf - got);
+    if (r <= 0) break;
+    got += r;
+  }
+  close(fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_EQ(16, got);
+  EXPECT_NE(parent, std::string(buf, 16));
 }
 
 TEST(Crypto, HashPasswordFormat) {
