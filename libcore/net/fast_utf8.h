@@ -6,7 +6,8 @@
 // second that check was a quarter of its CPU (perf, `slbench fanout --set rate=3000`).
 //
 // This is an explicit specialization of that member template for the iterator websocketpp's
-// hybi13 processor passes it (std::string::iterator): at a character boundary it skips ASCII
+// hybi13 processor passes it (std::string::iterator), and for const char* (the ws:// client,
+// lean_client.cc): at a character boundary it skips ASCII
 // eight bytes at a time and hands every other byte to the same state machine, so it accepts
 // and rejects exactly what the original does (tests/net/fast_utf8_test.cc compares the two).
 // A specialization must be declared before the template is used with that argument, so
@@ -25,11 +26,7 @@
 namespace websocketpp::utf8_validator {
 
 template <>
-inline bool validator::decode<std::string::iterator>(std::string::iterator begin,
-                                                     std::string::iterator end) {
-  if (begin == end) return true;
-  const char* p = &*begin;
-  const char* const e = p + (end - begin);
+inline bool validator::decode<const char*>(const char* p, const char* const e) {
   while (p < e) {
     if (m_state == utf8_accept) {
       // The code point of an ASCII byte is never read again: the next lead byte resets it.
@@ -47,6 +44,14 @@ inline bool validator::decode<std::string::iterator>(std::string::iterator begin
     }
   }
   return true;
+}
+
+template <>
+inline bool validator::decode<std::string::iterator>(std::string::iterator begin,
+                                                     std::string::iterator end) {
+  if (begin == end) return true;
+  const char* p = &*begin;
+  return decode<const char*>(p, p + (end - begin));
 }
 
 }  // namespace websocketpp::utf8_validator

@@ -1,7 +1,7 @@
 #pragma once
 
 // The websocketpp client endpoint as a template over plain and TLS sockets. Included only by
-// ws_client_plain.cc and ws_client_tls.cc.
+// ws_client_tls.cc (the ws:// client is lean_client.cc).
 
 // clang-format off
 #include "fast_ci_less.h"  // before any websocketpp header
