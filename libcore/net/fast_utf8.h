@@ -5,11 +5,11 @@
 // (utf8_validator::validator::decode). For a load generator receiving 300k chat messages a
 // second that check was a quarter of its CPU (perf, `slbench fanout --set rate=3000`).
 //
-// This is an explicit specialization of that member template for the iterator websocketpp's
-// hybi13 processor passes it (std::string::iterator), and for const char* (the ws:// client,
-// lean_client.cc): at a character boundary it skips ASCII
-// eight bytes at a time and hands every other byte to the same state machine, so it accepts
-// and rejects exactly what the original does (tests/net/fast_utf8_test.cc compares the two).
+// These are explicit specializations of that member template for the iterator websocketpp's
+// hybi13 processor passes it (std::string::iterator) and for const char* (the ws:// client,
+// lean_client.cc): at a character boundary they skip ASCII eight bytes at a time and hand
+// every other byte to the same state machine, so they accept and reject exactly what the
+// original does (tests/net/fast_utf8_test.cc compares the two).
 // A specialization must be declared before the template is used with that argument, so
 // every header that instantiates a websocketpp endpoint includes this one
 // (ws_server_impl.h, ws_client_impl.h).
