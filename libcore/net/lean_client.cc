@@ -68,7 +68,8 @@ struct Conn {
   bool write_busy = false;
   // The closing handshake.
   bool sent_close = false, got_close = false;
-  bool broken = false;  // a protocol error: the rest of the stream is not parsed
+  bool broken = false;        // a protocol error: the rest of the stream is not parsed
+  bool write_failed = false;  // the socket refused a write: nothing more is written
   int local_code = 1006, remote_code = 1005;
   std::string local_reason, remote_reason;
 };
@@ -486,6 +487,7 @@ class LeanClientEndpoint final : public ClientEndpoint {
   }
 
   void Flush(const ConnPtr& c) {
+    if (c->write_failed) c->out.clear();
     if (c->write_busy || c->out.empty() || c->state == State::kDone) return;
     c->writing.swap(c->out);
     c->write_busy = true;
@@ -494,8 +496,20 @@ class LeanClientEndpoint final : public ClientEndpoint {
                         c->write_busy = false;
                         c->writing.clear();
                         if (c->state == State::kDone) return;
+                        if (ec && c->got_close) {
+                          // The server closed TCP right after its close frame, before our
+                          // answer went out: the closing handshake is as done as it gets.
+                          FinishClosed(c);
+                          return;
+                        }
                         if (ec) {
-                          Ended(c, ec);
+                          // The read side still holds what the server sent before it went
+                          // (its close frame, say) and ends the connection at the end of
+                          // the stream. Nothing more is written; the timer is a backstop.
+                          c->write_failed = true;
+                          c->out.clear();
+                          if (c->local_reason.empty()) c->local_reason = ec.message();
+                          ArmCloseTimer(c);
                           return;
                         }
                         if (!c->out.empty()) {

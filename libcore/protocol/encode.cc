@@ -7,13 +7,39 @@ namespace {
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 }  // namespace
 
-std::string EncodeOk(const Json& id, Json fields) {
-  Json out = {{"type", "ok"}};
-  if (!id.is_null()) out["re"] = id;
-  if (fields.is_object()) {
+namespace {
+// {"type":<type>[,"re":<id>][,...fields]}: the fields object is serialized once and spliced
+// in, rather than merged into a new object that is then serialized (a reply's whole cost
+// was that merge: 3 % of the server's CPU in the connection setup workload, perf). Fields
+// named "type" or "re" would appear twice that way; they take the merging path, where
+// they win, as before.
+std::string Splice(const char* type, const Json* id, Json& fields) {
+  bool object = fields.is_object();
+  if (object && (fields.contains("type") || (id && fields.contains("re")))) {
+    Json out = {{"type", type}};
+    if (id) out["re"] = *id;
     for (auto& [k, v] : fields.items()) out[k] = std::move(v);
+    return Dump(out);
   }
-  return Dump(out);
+  std::string out = R"({"type":)";
+  out += Dump(Json(type));
+  if (id) {
+    out += R"(,"re":)";
+    out += Dump(*id);
+  }
+  if (object && !fields.empty()) {
+    std::string rest = Dump(fields);
+    rest[0] = ',';
+    out += rest;
+  } else {
+    out += '}';
+  }
+  return out;
+}
+}  // namespace
+
+std::string EncodeOk(const Json& id, Json fields) {
+  return Splice("ok", id.is_null() ? nullptr : &id, fields);
 }
 
 std::string EncodeError(const Json& id, const Status& status, const Json& extra) {
@@ -27,13 +53,7 @@ std::string EncodeError(const Json& id, const Status& status, const Json& extra)
   return Dump(out);
 }
 
-std::string EncodeEvent(const char* type, Json fields) {
-  Json out = {{"type", type}};
-  if (fields.is_object()) {
-    for (auto& [k, v] : fields.items()) out[k] = std::move(v);
-  }
-  return Dump(out);
-}
+std::string EncodeEvent(const char* type, Json fields) { return Splice(type, nullptr, fields); }
 
 Json MessageToJson(const Message& m, bool type_msg) {
   Json j;

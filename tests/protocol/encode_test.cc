@@ -16,9 +16,11 @@ Json Parse(const std::string& s) {
 }
 
 TEST(Encode, OkCarriesReWhenIdGiven) {
-  // nlohmann::json keeps object keys sorted, so the text is stable.
-  EXPECT_EQ(R"({"re":"a1","type":"ok"})", EncodeOk(Json("a1")));
-  EXPECT_EQ(R"({"re":7,"type":"ok"})", EncodeOk(Json(7)));
+  // "type" first, then "re", then the fields (nlohmann::json keeps those sorted).
+  EXPECT_EQ(R"({"type":"ok","re":"a1"})", EncodeOk(Json("a1")));
+  EXPECT_EQ(R"({"type":"ok","re":7})", EncodeOk(Json(7)));
+  EXPECT_EQ(R"({"type":"ok","re":7,"a":[1],"b":"\"x\""})",
+            EncodeOk(Json(7), {{"b", "\"x\""}, {"a", {1}}}));
 }
 
 TEST(Encode, OkOmitsReWhenIdIsNull) {
@@ -38,8 +40,18 @@ TEST(Encode, OkMergesResultFields) {
 }
 
 TEST(Encode, OkIgnoresNonObjectFields) {
-  EXPECT_EQ(R"({"re":1,"type":"ok"})", EncodeOk(Json(1), Json::array({1, 2})));
-  EXPECT_EQ(R"({"re":1,"type":"ok"})", EncodeOk(Json(1), Json::object()));
+  EXPECT_EQ(R"({"type":"ok","re":1})", EncodeOk(Json(1), Json::array({1, 2})));
+  EXPECT_EQ(R"({"type":"ok","re":1})", EncodeOk(Json(1), Json::object()));
+}
+
+TEST(Encode, FieldsNamedTypeOrReWinOnce) {
+  Json j = Parse(EncodeOk(Json(1), {{"re", 2}, {"x", 3}}));
+  EXPECT_EQ(2, j["re"]);
+  EXPECT_EQ(3u, j.size());
+  std::string s = EncodeEvent("a", {{"type", "b"}});
+  EXPECT_EQ(R"({"type":"b"})", s);
+  // Without an id, a field named "re" is an ordinary field.
+  EXPECT_EQ(R"({"type":"ok","re":5})", EncodeOk(Json(nullptr), {{"re", 5}}));
 }
 
 TEST(Encode, ErrorCarriesCodeMessageAndRe) {
@@ -85,7 +97,7 @@ TEST(Encode, ErrorWithInvalidUtf8MessageStillEncodes) {
 }
 
 TEST(Encode, EventHasTypeAndFields) {
-  EXPECT_EQ(R"({"conv":"#lobby","type":"member.joined","user":"bob"})",
+  EXPECT_EQ(R"({"type":"member.joined","conv":"#lobby","user":"bob"})",
             EncodeEvent("member.joined", {{"conv", "#lobby"}, {"user", "bob"}}));
   EXPECT_EQ(R"({"type":"pong"})", EncodeEvent("pong", nullptr));
 }
