@@ -234,9 +234,11 @@ class LeanClientEndpoint final : public ClientEndpoint {
     if (c->begin == c->end) c->begin = c->end = 0;
     if (c->in.size() - c->end < kReadChunk / 4) {
       // Move what is left to the front, and grow if that is not room enough.
-      std::memmove(c->in.data(), c->in.data() + c->begin, c->end - c->begin);
-      c->end -= c->begin;
-      c->begin = 0;
+      if (c->begin > 0) {
+        std::memmove(c->in.data(), c->in.data() + c->begin, c->end - c->begin);
+        c->end -= c->begin;
+        c->begin = 0;
+      }
       if (c->in.size() - c->end < kReadChunk / 4) c->in.resize(c->end + kReadChunk);
     }
     c->reading = true;
