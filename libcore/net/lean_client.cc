@@ -80,6 +80,12 @@ uint16_t Be16(const char* p) {
                                static_cast<unsigned char>(p[1]));
 }
 
+// Close codes a peer may send (RFC 6455, 7.4): 1005, 1006 and 1015 never go on the wire.
+bool ValidCloseCode(int code) {
+  if (code >= 3000 && code <= 4999) return true;
+  return code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006;
+}
+
 bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
 // Whether the comma-separated header value `list` holds `token` (any case).
@@ -95,7 +101,7 @@ bool HasToken(std::string_view list, std::string_view token) {
 
 class LeanClientEndpoint final : public ClientEndpoint {
  public:
-  explicit LeanClientEndpoint(asio::io_context& io) : io_(io), rng_(std::random_device{}()) {}
+  explicit LeanClientEndpoint(asio::io_context& io) : io_(io), rng_(Seed()) {}
 
   ~LeanClientEndpoint() override {
     for (auto& [id, c] : conns_) {
@@ -242,22 +248,23 @@ class LeanClientEndpoint final : public ClientEndpoint {
       if (c->in.size() - c->end < kReadChunk / 4) c->in.resize(c->end + kReadChunk);
     }
     c->reading = true;
-    c->sock.async_read_some(
-        asio::buffer(c->in.data() + c->end, c->in.size() - c->end),
-        [this, c](const asio::error_code& ec, size_t n) {
-          c->reading = false;
-          if (c->state == State::kDone) return;
-          if (ec) {
-            Ended(c, ec);
-            return;
-          }
-          c->end += n;
-          Parse(c);
-          // Closing: read on, for the server's close frame or its EOF.
-          if (c->state == State::kOpen || (c->state == State::kClosing && !c->got_close)) {
-            Read(c);
-          }
-        });
+    c->sock.async_read_some(asio::buffer(c->in.data() + c->end, c->in.size() - c->end),
+                            [this, c](const asio::error_code& ec, size_t n) {
+                              c->reading = false;
+                              if (c->state == State::kDone) return;
+                              if (ec) {
+                                Ended(c, ec);
+                                return;
+                              }
+                              c->end += n;
+                              Parse(c);
+                              // The 101 may come in pieces; closing, read on for the server's close
+                              // or its EOF.
+                              if (c->state == State::kHandshake || c->state == State::kOpen ||
+                                  (c->state == State::kClosing && !c->got_close)) {
+                                Read(c);
+                              }
+                            });
   }
 
   // The server closed TCP or the socket failed.
@@ -299,6 +306,7 @@ class LeanClientEndpoint final : public ClientEndpoint {
         for (int i = 0; i < 8; ++i) len = len << 8 | static_cast<unsigned char>(p[2 + i]);
         head = 10;
       }
+      if (len >> 63) return ProtocolError(c, 1002, "a frame length over 2^63");
       if (b0 & 0x70) return ProtocolError(c, 1002, "reserved bits set in a frame");
       if (b1 & 0x80) return ProtocolError(c, 1002, "a masked frame from the server");
       bool control = op >= 8;
@@ -311,7 +319,7 @@ class LeanClientEndpoint final : public ClientEndpoint {
       if (!control && len > c->max_message - std::min(c->max_message, c->message.size())) {
         return ProtocolError(c, 1009, "message too big");
       }
-      if (avail < head + len) {
+      if (len > avail - head) {
         size_t need = c->begin + head + len;
         if (c->in.size() < need) c->in.resize(need);
         return true;
@@ -328,15 +336,27 @@ class LeanClientEndpoint final : public ClientEndpoint {
     switch (op) {
       case 8: {  // close
         if (payload.size() == 1) return ProtocolError(c, 1002, "a bad close frame");
-        c->got_close = true;
         if (payload.size() >= 2) {
-          c->remote_code = Be16(payload.data());
+          int code = Be16(payload.data());
+          websocketpp::utf8_validator::validator v;
+          const char* reason = payload.data() + 2;
+          if (!ValidCloseCode(code)) return ProtocolError(c, 1002, "a bad close code");
+          if (!v.decode(reason, payload.data() + payload.size()) || !v.complete()) {
+            return ProtocolError(c, 1007, "a close reason that is not UTF-8");
+          }
+          c->remote_code = code;
           c->remote_reason.assign(payload.substr(2));
         }
+        c->got_close = true;
         if (!c->sent_close) SendClose(c, c->remote_code, "");
         c->state = State::kClosing;
-        // Done once our answer is written (at once if nothing is queued).
-        if (!c->write_busy) FinishClosed(c);
+        // Done once our answer is written (at once if nothing is queued); a server that
+        // stops reading while our last frames are queued still ends within the limit.
+        if (c->write_busy) {
+          ArmCloseTimer(c);
+        } else {
+          FinishClosed(c);
+        }
         return false;
       }
       case 9:  // ping
@@ -347,16 +367,20 @@ class LeanClientEndpoint final : public ClientEndpoint {
       default:
         break;
     }
-    if (c->state != State::kOpen) return true;  // closing: data is dropped
-    if (fin && !c->in_message) return Deliver(c, op == 2, payload);
+    bool open = c->state == State::kOpen;  // closing: data is dropped, fragments still counted
+    if (fin && !c->in_message) return open ? Deliver(c, op == 2, payload) : true;
     if (!c->in_message) {
       c->in_message = true;
       c->message_binary = op == 2;
       c->message.clear();
     }
-    c->message.append(payload);
+    if (open) c->message.append(payload);
     if (!fin) return true;
     c->in_message = false;
+    if (!open) {
+      c->message.clear();
+      return true;
+    }
     std::string whole = std::move(c->message);
     c->message.clear();
     return Deliver(c, c->message_binary, whole);
@@ -402,7 +426,7 @@ class LeanClientEndpoint final : public ClientEndpoint {
                       : "not an HTTP answer: " + std::string(status.substr(0, 64)));
       return false;
     }
-    bool upgrade = false, connection = false, accepted = false;
+    bool upgrade = false, connection = false, accepted = false, extension = false;
     std::string protocol;
     while (!head.empty()) {
       eol = head.find("\r\n");
@@ -416,13 +440,15 @@ class LeanClientEndpoint final : public ClientEndpoint {
       if (EqualsIgnoreCase(name, "connection")) connection = HasToken(value, "upgrade");
       if (EqualsIgnoreCase(name, "sec-websocket-accept")) accepted = value == c->accept;
       if (EqualsIgnoreCase(name, "sec-websocket-protocol")) protocol = value;
+      if (EqualsIgnoreCase(name, "sec-websocket-extensions")) extension = true;
     }
     const char* bad = !upgrade      ? "no Upgrade: websocket"
                       : !connection ? "no Connection: Upgrade"
                       : !accepted   ? "a wrong Sec-WebSocket-Accept"
                       : !protocol.empty() && protocol != c->subprotocol
                           ? "a subprotocol that was not asked for"
-                          : nullptr;
+                      : extension ? "an extension that was not offered"
+                                  : nullptr;
     if (bad) {
       Finish(c, 1006, std::string("the server's handshake answer has ") + bad);
       return false;
@@ -449,7 +475,11 @@ class LeanClientEndpoint final : public ClientEndpoint {
     if (code != 1005 && code != 1006 && code != 1015) {
       body += static_cast<char>(code >> 8 & 0xff);
       body += static_cast<char>(code & 0xff);
-      body += reason.substr(0, 123);
+      size_t n = std::min<size_t>(reason.size(), 123);
+      while (n > 0 && n < reason.size() && (static_cast<unsigned char>(reason[n]) & 0xc0) == 0x80) {
+        --n;  // not inside a UTF-8 sequence
+      }
+      body += reason.substr(0, n);
     }
     c->sent_close = true;
     SendFrame(c, 8, body);
@@ -511,7 +541,8 @@ class LeanClientEndpoint final : public ClientEndpoint {
                           c->write_failed = true;
                           c->out.clear();
                           if (c->local_reason.empty()) c->local_reason = ec.message();
-                          ArmCloseTimer(c);
+                          // (During the opening handshake its own deadline stands.)
+                          if (c->state != State::kHandshake) ArmCloseTimer(c);
                           return;
                         }
                         if (!c->out.empty()) {
@@ -556,6 +587,12 @@ class LeanClientEndpoint final : public ClientEndpoint {
     } else {
       on_close(code, reason);
     }
+  }
+
+  static std::mt19937_64 Seed() {
+    std::random_device rd;
+    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+    return std::mt19937_64(seq);
   }
 
   asio::io_context& io_;

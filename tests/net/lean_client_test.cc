@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -89,6 +90,13 @@ bool ReadClientFrame(int fd, int* op, std::string* payload) {
   if (!ReadN(fd, &key, 4) || !ReadN(fd, payload, n)) return false;
   for (size_t i = 0; i < payload->size(); ++i) (*payload)[i] ^= key[i % 4];
   return true;
+}
+
+// Reads the client's answer to the server's close, whatever it is.
+void ReadCloseAnswer(int fd) {
+  int op = 0;
+  std::string answer;
+  ReadClientFrame(fd, &op, &answer);
 }
 
 std::string CloseBody(int code, const std::string& reason) {
@@ -207,9 +215,7 @@ TEST(LeanClient, ABinaryMessageWithA64BitLengthArrivesWhole) {
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 31 % 251);
   ScriptedServer server([&](int fd, const std::string& request) {
     WriteAll(fd, Upgrade(request) + ServerFrame(2, big) + ServerFrame(8, CloseBody(4001, "bye")));
-    int op = 0;
-    std::string echo;
-    ReadClientFrame(fd, &op, &echo);
+    ReadCloseAnswer(fd);
   });
   auto c = BlockingClient::Connect(Options(server.url()));
   ASSERT_TRUE(c.ok()) << c.status().message();
@@ -261,6 +267,44 @@ TEST(LeanClient, AServerThatHangsUpRightAfterItsCloseFrameIsStillHeard) {
   RecordProperty("heard", heard);
 }
 
+TEST(LeanClient, AHandshakeAnswerInPiecesIsPutTogether) {
+  ScriptedServer server([](int fd, const std::string& request) {
+    std::string answer = Upgrade(request);
+    for (size_t at = 0; at < answer.size(); at += 20) {
+      WriteAll(fd, answer.substr(at, 20));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    WriteAll(fd, ServerFrame(1, "after") + ServerFrame(8, CloseBody(1000, "")));
+    ReadCloseAnswer(fd);
+  });
+  auto c = BlockingClient::Connect(Options(server.url()));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  auto frame = (*c)->RecvFrame(3000);
+  ASSERT_TRUE(frame);
+  EXPECT_EQ("after", frame->payload);
+  EXPECT_EQ(1000, (*c)->WaitClosed(3000));
+}
+
+// After our close the server may still send a fragmented message it had begun: its pieces
+// are dropped without being taken for a protocol error.
+TEST(LeanClient, FragmentsAfterOurCloseAreDroppedQuietly) {
+  std::string close_body;
+  auto server = std::make_unique<ScriptedServer>([&](int fd, const std::string& request) {
+    WriteAll(fd, Upgrade(request));
+    int op = 0;
+    if (!ReadClientFrame(fd, &op, &close_body) || op != 8) return;
+    WriteAll(fd, ServerFrame(1, "par", false) + ServerFrame(0, "ts") +
+                     ServerFrame(8, close_body.substr(0, 2)));
+  });
+  auto c = BlockingClient::Connect(Options(server->url()));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  (*c)->Close(1000, "bye");
+  EXPECT_EQ(1000, (*c)->WaitClosed(3000));  // not 1002
+  EXPECT_FALSE((*c)->RecvFrame(0));
+  server.reset();
+  EXPECT_EQ(CloseBody(1000, "bye"), close_body);
+}
+
 TEST(LeanClient, ClosingSendsACloseFrameAndWaitsForTheAnswer) {
   std::string close_body;
   auto server = std::make_unique<ScriptedServer>([&](int fd, const std::string& request) {
@@ -294,6 +338,9 @@ TEST(LeanClient, AServerThatBreaksTheProtocolIsClosedWithTheRightCode) {
       {"unknown opcode", ServerFrame(3, "x"), 1002},
       {"bad UTF-8", ServerFrame(1, "\xc3\x28"), 1007},
       {"over the size limit", ServerFrame(1, too_big), 1009},
+      {"a close code that is never sent", ServerFrame(8, CloseBody(1006, "")), 1002},
+      {"a close code below 1000", ServerFrame(8, CloseBody(999, "")), 1002},
+      {"a close reason that is not UTF-8", ServerFrame(8, CloseBody(1000, "\xff")), 1007},
   };
   for (const auto& k : cases) {
     SCOPED_TRACE(k.name);
@@ -336,6 +383,10 @@ TEST(LeanClient, ARefusedOrWrongHandshakeSaysWhy) {
        "Sec-WebSocket-Accept"},
       {[](const std::string& r) { return Upgrade(r, "Sec-WebSocket-Protocol: other\r\n"); },
        "subprotocol"},
+      {[](const std::string& r) {
+         return Upgrade(r, "Sec-WebSocket-Extensions: permessage-deflate\r\n");
+       },
+       "extension"},
       {[](const std::string&) { return std::string("SSH-2.0-OpenSSH\r\n\r\n"); },
        "not an HTTP answer"},
       {[](const std::string&) { return std::string(); }, "End of File"},
