@@ -51,8 +51,7 @@ struct Conn {
   std::unique_ptr<asio::ip::tcp::resolver> resolver;
   ClientHandlers h;
   State state = State::kConnecting;
-  std::string request;  // the opening handshake, until written
-  std::string accept;   // the Sec-WebSocket-Accept the server must answer
+  std::string accept;  // the Sec-WebSocket-Accept the server must answer
   std::string subprotocol;
   size_t max_message = 0;
   // Received bytes not yet parsed are in[begin, end).
@@ -140,7 +139,7 @@ class LeanClientEndpoint final : public ClientEndpoint {
     c->accept =
         crypto::Base64Encode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
 
-    std::string& r = c->request;
+    std::string& r = c->out;  // the opening handshake, written once connected
     r.reserve(256);
     r += "GET ";
     r += url.resource.empty() ? "/" : url.resource;
@@ -230,7 +229,6 @@ class LeanClientEndpoint final : public ClientEndpoint {
     asio::error_code ignored;
     c->sock.set_option(asio::ip::tcp::no_delay(true), ignored);
     c->state = State::kHandshake;
-    c->out = std::move(c->request);
     Flush(c);
     Read(c);
   }
@@ -278,18 +276,18 @@ class LeanClientEndpoint final : public ClientEndpoint {
     }
   }
 
-  // Parses what has arrived; false once the connection is ending (no more reads).
-  bool Parse(const ConnPtr& c) {
+  // Parses what has arrived (the read handler decides from the state whether to read on).
+  void Parse(const ConnPtr& c) {
     if (c->broken) {  // after a protocol error nothing more is read into frames
       c->begin = c->end = 0;
-      return false;
+      return;
     }
-    if (c->state == State::kHandshake && !ParseHandshake(c)) return false;
-    if (c->state == State::kHandshake) return true;  // the head is not all here yet
+    if (c->state == State::kHandshake && !ParseHandshake(c)) return;
+    if (c->state == State::kHandshake) return;  // the head is not all here yet
     while (c->state == State::kOpen || c->state == State::kClosing) {
       const char* p = c->in.data() + c->begin;
       size_t avail = c->end - c->begin;
-      if (avail < 2) return true;
+      if (avail < 2) return;
       unsigned char b0 = static_cast<unsigned char>(p[0]);
       unsigned char b1 = static_cast<unsigned char>(p[1]);
       bool fin = b0 & 0x80;
@@ -297,38 +295,41 @@ class LeanClientEndpoint final : public ClientEndpoint {
       uint64_t len = b1 & 0x7f;
       size_t head = 2;
       if (len == 126) {
-        if (avail < 4) return true;
+        if (avail < 4) return;
         len = Be16(p + 2);
         head = 4;
       } else if (len == 127) {
-        if (avail < 10) return true;
+        if (avail < 10) return;
         len = 0;
         for (int i = 0; i < 8; ++i) len = len << 8 | static_cast<unsigned char>(p[2 + i]);
         head = 10;
       }
-      if (len >> 63) return ProtocolError(c, 1002, "a frame length over 2^63");
-      if (b0 & 0x70) return ProtocolError(c, 1002, "reserved bits set in a frame");
-      if (b1 & 0x80) return ProtocolError(c, 1002, "a masked frame from the server");
       bool control = op >= 8;
-      if (control && (!fin || len > 125 || op > 10)) {
-        return ProtocolError(c, 1002, "a bad control frame");
-      }
-      if (!control && (op > 2 || (op == 0) != c->in_message)) {
-        return ProtocolError(c, 1002, "an unexpected frame opcode");
+      const char* bad = (len >> 63)   ? "a frame length over 2^63"
+                        : (b0 & 0x70) ? "reserved bits set in a frame"
+                        : (b1 & 0x80) ? "a masked frame from the server"
+                        : control && (!fin || len > 125 || op > 10) ? "a bad control frame"
+                        : !control && (op > 2 || (op == 0) != c->in_message)
+                            ? "an unexpected frame opcode"
+                            : nullptr;
+      if (bad) {
+        ProtocolError(c, 1002, bad);
+        return;
       }
       if (!control && len > c->max_message - std::min(c->max_message, c->message.size())) {
-        return ProtocolError(c, 1009, "message too big");
+        ProtocolError(c, 1009, "message too big");
+        return;
       }
       if (len > avail - head) {
         size_t need = c->begin + head + len;
         if (c->in.size() < need) c->in.resize(need);
-        return true;
+        return;
       }
       const char* payload = p + head;
       c->begin += head + len;
-      if (!Frame(c, op, fin, std::string_view(payload, len))) return false;
+      if (!Frame(c, op, fin, std::string_view(payload, len))) return;
     }
-    return false;
+    return;
   }
 
   // One whole frame; false once the connection is ending.
@@ -488,17 +489,7 @@ class LeanClientEndpoint final : public ClientEndpoint {
   void SendFrame(const ConnPtr& c, int op, std::string_view payload) {
     std::string& o = c->out;
     size_t n = payload.size();
-    o += static_cast<char>(0x80 | op);
-    if (n < 126) {
-      o += static_cast<char>(0x80 | n);
-    } else if (n < 65536) {
-      o += static_cast<char>(0x80 | 126);
-      o += static_cast<char>(n >> 8 & 0xff);
-      o += static_cast<char>(n & 0xff);
-    } else {
-      o += static_cast<char>(0x80 | 127);
-      for (int i = 7; i >= 0; --i) o += static_cast<char>(n >> (8 * i) & 0xff);
-    }
+    o += FrameHeader(op, n, /*masked=*/true);
     uint32_t mask = static_cast<uint32_t>(rng_());
     char key[4];
     std::memcpy(key, &mask, 4);

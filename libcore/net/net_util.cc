@@ -94,17 +94,18 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
-std::string FrameHeader(bool binary, size_t size) {
+std::string FrameHeader(int opcode, size_t size, bool masked) {
   std::string h;
-  h += static_cast<char>(0x80 | (binary ? 0x2 : 0x1));
+  h += static_cast<char>(0x80 | opcode);
+  char mask = masked ? static_cast<char>(0x80) : 0;
   if (size < 126) {
-    h += static_cast<char>(size);
+    h += static_cast<char>(mask | static_cast<char>(size));
   } else if (size <= 0xFFFF) {
-    h += static_cast<char>(126);
+    h += static_cast<char>(mask | 126);
     h += static_cast<char>((size >> 8) & 0xFF);
     h += static_cast<char>(size & 0xFF);
   } else {
-    h += static_cast<char>(127);
+    h += static_cast<char>(mask | 127);
     for (int shift = 56; shift >= 0; shift -= 8) {
       h += static_cast<char>((static_cast<uint64_t>(size) >> shift) & 0xFF);
     }

@@ -21,8 +21,13 @@ std::string PercentEncode(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string ToLower(std::string_view s);
 std::string Trim(std::string_view s);
-// The header of one unmasked, final WebSocket frame carrying `size` bytes (RFC 6455 5.2).
-std::string FrameHeader(bool binary, size_t size);
+// The header of one final WebSocket frame with `opcode` carrying `size` bytes (RFC 6455 5.2),
+// without the masking key that follows it when `masked` (client frames).
+std::string FrameHeader(int opcode, size_t size, bool masked);
+// An unmasked text or binary one (server frames).
+inline std::string FrameHeader(bool binary, size_t size) {
+  return FrameHeader(binary ? 0x2 : 0x1, size, false);
+}
 
 // A parsed ws:// or wss:// URL.
 struct WsUrl {

@@ -104,6 +104,15 @@ TEST(NetUtil, FrameHeaderForEmptyPayload) {
   EXPECT_EQ(std::string("\x82\x00", 2), FrameHeader(true, 0));
 }
 
+// Client frames: the mask bit set in each length form, and any opcode (close, ping).
+TEST(NetUtil, MaskedFrameHeadersSetTheMaskBit) {
+  EXPECT_EQ(std::string("\x88\x82", 2), FrameHeader(0x8, 2, true));
+  EXPECT_EQ(std::string("\x8A\x80", 2), FrameHeader(0xA, 0, true));
+  EXPECT_EQ(std::string("\x81\xFE\x00\x7E", 4), FrameHeader(0x1, 126, true));
+  EXPECT_EQ(std::string("\x82\xFF\x00\x00\x00\x00\x00\x01\x00\x00", 10),
+            FrameHeader(0x2, 65536, true));
+}
+
 TEST(NetUtil, FrameHeaderFor125UsesSevenBitLength) {
   EXPECT_EQ(std::string("\x81\x7D", 2), FrameHeader(false, 125));
 }
