@@ -23,6 +23,8 @@
 #include "fast_ci_less.h"  // before any websocketpp header
 // clang-format on
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -44,6 +46,8 @@
 
 namespace smartlink::net {
 
+class LeanPlainConnection;
+
 class LeanPlainStream {
  public:
   using executor_type = asio::ip::tcp::socket::executor_type;
@@ -54,7 +58,10 @@ class LeanPlainStream {
   // read ahead): a bulk upload needs one system call per 16 KiB, not one per 1 KiB.
   static constexpr size_t kReadAhead = 16384;
 
-  explicit LeanPlainStream(asio::io_context& io) : socket_(io) {}
+  // `owner` is the connection that holds this stream (kept alive while a close frame's
+  // handler runs); without one, close frames are written like any other.
+  LeanPlainStream(asio::io_context& io, std::enable_shared_from_this<LeanPlainConnection>* owner)
+      : socket_(io), owner_(owner) {}
   LeanPlainStream(const LeanPlainStream&) = delete;
   LeanPlainStream& operator=(const LeanPlainStream&) = delete;
 
@@ -74,12 +81,45 @@ class LeanPlainStream {
     Read(b, std::forward<Handler>(handler), true);
   }
 
+  // A close frame is sent with MSG_MORE: after the close that answers the client's,
+  // websocketpp shuts the socket down from inside this write's handler, and the FIN then
+  // goes out in the frame's own segment (one packet and one wake-up of the client fewer per
+  // connection). Any other close frame is pushed out as soon as the handler returns
+  // without that shutdown (the kernel would otherwise hold it for about 200 ms).
   template <typename ConstBuffers, typename Handler>
   void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
-    socket_.async_write_some(buffers, std::forward<Handler>(handler));
+    auto it = asio::buffer_sequence_begin(buffers);
+    if (owner_ == nullptr || it == asio::buffer_sequence_end(buffers) ||
+        !IsCloseFrame(asio::const_buffer(*it))) {
+      socket_.async_write_some(buffers, std::forward<Handler>(handler));
+      return;
+    }
+    corked_ = true;
+    socket_.async_send(buffers, MSG_MORE,
+                       [this, keep = owner_->shared_from_this(), h = std::move(handler)](
+                           const asio::error_code& ec, size_t n) mutable {
+                         h(ec, n);  // `keep` holds this stream while the handler runs
+                         Uncork();
+                       });
   }
 
+  // The connection's FIN is about to be sent: it takes any corked close frame along.
+  void ShuttingDown() { corked_ = false; }
+
  private:
+  static bool IsCloseFrame(asio::const_buffer b) {
+    return b.size() > 0 && *static_cast<const unsigned char*>(b.data()) == 0x88;  // FIN, close
+  }
+
+  // Sends what MSG_MORE held back, unless the socket was shut down (which sent it).
+  void Uncork() {
+    if (!corked_) return;
+    corked_ = false;
+    if (!socket_.is_open()) return;
+    int on = 1;  // setting TCP_NODELAY pushes the queued segment
+    ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  }
+
   // Fills `b` from what was read ahead, or else from the socket, waiting for it to be
   // readable if it is not. The handler runs as Asio's would: never from inside the call
   // that started the read.
@@ -163,10 +203,12 @@ class LeanPlainStream {
   }
 
   asio::ip::tcp::socket socket_;
+  std::enable_shared_from_this<LeanPlainConnection>* owner_;
   std::unique_ptr<char[]> ahead_;
   size_t ahead_off_ = 0;
   size_t ahead_len_ = 0;
   bool drained_ = false;  // the last read took less than it asked for: the socket was empty
+  bool corked_ = false;   // a close frame was sent with MSG_MORE and may still be queued
 };
 
 // The per-connection half of the policy (websocketpp's socket_con_type).
@@ -197,7 +239,7 @@ class LeanPlainConnection : public std::enable_shared_from_this<LeanPlainConnect
 
  protected:
   websocketpp::lib::error_code init_asio(io_service_ptr service, strand_ptr, bool) {
-    socket_.emplace(*service);
+    socket_.emplace(*service, this);
     return {};
   }
 
@@ -221,6 +263,7 @@ class LeanPlainConnection : public std::enable_shared_from_this<LeanPlainConnect
   asio::error_code cancel_socket() { return CancelSocket(get_raw_socket()); }
 
   void async_shutdown(websocketpp::transport::asio::socket::shutdown_handler callback) {
+    socket_->ShuttingDown();
     callback(ShutdownLingering(get_raw_socket()));
   }
 
