@@ -225,6 +225,8 @@ class LeanPlainConnection : public std::enable_shared_from_this<LeanPlainConnect
   asio::ip::tcp::socket& get_raw_socket() { return socket_->lowest_layer(); }
   asio::ip::tcp::socket& get_next_layer() { return socket_->next_layer(); }
   socket_type& get_socket() { return *socket_; }
+  // The listening socket had TCP_NODELAY, so the accepted one has it already.
+  void set_no_delay_inherited(bool inherited) { no_delay_inherited_ = inherited; }
 
   std::string get_remote_endpoint(websocketpp::lib::error_code& ec) const {
     return RemoteEndpointOf(socket_->lowest_layer(), ec);
@@ -248,11 +250,14 @@ class LeanPlainConnection : public std::enable_shared_from_this<LeanPlainConnect
   void pre_init(websocketpp::transport::init_handler callback) { callback({}); }
 
   // The socket is open (accepted): reads go around Asio, so it must not block; and
-  // without TCP_NODELAY small frames wait for delayed ACKs (40 ms latency spikes).
+  // without TCP_NODELAY small frames wait for delayed ACKs (40 ms latency spikes), unless it
+  // came with the socket from the listening one.
   void post_init(websocketpp::transport::init_handler callback) {
     asio::error_code ec;
     socket_->lowest_layer().non_blocking(true, ec);
-    if (!ec) socket_->lowest_layer().set_option(asio::ip::tcp::no_delay(true), ec);
+    if (!ec && !no_delay_inherited_) {
+      socket_->lowest_layer().set_option(asio::ip::tcp::no_delay(true), ec);
+    }
     callback(ec ? websocketpp::transport::error::make_error_code(
                       websocketpp::transport::error::pass_through)
                 : websocketpp::lib::error_code());
@@ -269,6 +274,7 @@ class LeanPlainConnection : public std::enable_shared_from_this<LeanPlainConnect
 
  private:
   std::optional<socket_type> socket_;  // made in init_asio, when the loop is known
+  bool no_delay_inherited_ = false;
 };
 
 // The policy to name as the server's transport_config::socket_type.
@@ -283,9 +289,17 @@ class LeanPlainEndpoint {
   static constexpr size_t kReadBuffer = 512;
 
   bool is_secure() const { return false; }
+  // Whether the listening socket has TCP_NODELAY (which accepted sockets inherit).
+  void set_listener_no_delay(bool on) { listener_no_delay_ = on; }
 
  protected:
-  websocketpp::lib::error_code init(socket_con_ptr) { return {}; }
+  websocketpp::lib::error_code init(socket_con_ptr scon) {
+    scon->set_no_delay_inherited(listener_no_delay_);
+    return {};
+  }
+
+ private:
+  bool listener_no_delay_ = false;
 };
 
 }  // namespace smartlink::net

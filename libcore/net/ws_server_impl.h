@@ -14,6 +14,7 @@
 #include <chrono>
 #include <csignal>
 #include <memory>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 #include <websocketpp/concurrency/none.hpp>
@@ -26,6 +27,8 @@
 #include "smartlink/net/ws_server.h"
 
 namespace smartlink::net {
+
+class LeanPlainEndpoint;
 
 // Single-threaded configuration: one loop owns every connection, so websocketpp's internal
 // locks are compiled out (concurrency::none) and no strands are used.
@@ -86,7 +89,18 @@ class ServerImpl final : public WsServer, public server::Transport {
     ep_.set_max_message_size(opt_.max_frame_bytes);
     ep_.set_max_http_body_size(opt_.max_http_body_bytes);
     ep_.set_open_handshake_timeout(static_cast<long>(opt_.handshake_timeout_ms));
-    // Both socket policies set TCP_NODELAY themselves (lean_plain.h, lean_tls.h).
+    // Both socket policies set TCP_NODELAY themselves (lean_plain.h, lean_tls.h). The plain
+    // one need not when the listening socket has it: Linux copies it to every socket accept()
+    // returns, a system call saved per connection.
+    if constexpr (std::is_same_v<typename Config::transport_config::socket_type,
+                                 LeanPlainEndpoint>) {
+      ep_.set_tcp_pre_bind_handler([this](const auto& acceptor) {
+        asio::error_code nec;
+        acceptor->set_option(asio::ip::tcp::no_delay(true), nec);
+        ep_.set_listener_no_delay(!nec);
+        return websocketpp::lib::error_code();
+      });
+    }
     ep_.set_validate_handler([this](websocketpp::connection_hdl hdl) { return Validate(hdl); });
     ep_.set_open_handler([this](websocketpp::connection_hdl hdl) { Open(hdl); });
     ep_.set_http_handler([this](websocketpp::connection_hdl hdl) { Http(hdl); });

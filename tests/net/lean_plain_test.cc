@@ -2,6 +2,7 @@
 // handler returns. If the handler shuts the socket down (websocketpp's answer to a client's
 // close) the FIN leaves with it; otherwise the frame is pushed out, not left to the kernel's
 // timer. Held bytes are read with SIOCOUTQNSD (queued, not yet sent), so nothing is timed.
+// And TCP_NODELAY: set on each accepted socket, or inherited from the listening one.
 
 #include "net/lean_plain.h"
 
@@ -32,9 +33,13 @@ struct Pair {
   std::shared_ptr<TestConnection> server = std::make_shared<TestConnection>();
   asio::ip::tcp::socket client{io};
 
-  Pair() {
+  // With `listener_no_delay`, the listening socket has TCP_NODELAY and the connection is
+  // told it need not set it (as the server's endpoint does).
+  explicit Pair(bool listener_no_delay = false) {
     server->init_asio(&io, nullptr, false);
     asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    if (listener_no_delay) acceptor.set_option(asio::ip::tcp::no_delay(true));
+    server->set_no_delay_inherited(listener_no_delay);
     client.connect(acceptor.local_endpoint());
     acceptor.accept(server->get_raw_socket());
     server->post_init([](const websocketpp::lib::error_code& ec) { ASSERT_FALSE(ec); });
@@ -56,6 +61,19 @@ struct Pair {
     return n < 0 ? std::string() : std::string(buf.data(), static_cast<size_t>(n));
   }
 };
+
+bool NoDelay(asio::ip::tcp::socket& socket) {
+  asio::ip::tcp::no_delay option;
+  socket.get_option(option);
+  return option.value();
+}
+
+TEST(LeanPlain, AcceptedSocketsHaveNoDelayWhetherSetOrInherited) {
+  Pair set_here;
+  EXPECT_TRUE(NoDelay(set_here.server->get_raw_socket()));
+  Pair inherited(true);  // post_init left it alone
+  EXPECT_TRUE(NoDelay(inherited.server->get_raw_socket()));
+}
 
 const std::string kClose("\x88\x02\x03\xe8", 4);  // close, code 1000
 
