@@ -287,6 +287,9 @@ class LeanPlainEndpoint {
   // 8 KiB; a bulk upload still reads 16 KiB per recv() (kReadAhead). Measured in
   // docs/benchmarks.md.
   static constexpr size_t kReadBuffer = 512;
+  // post_init completes before it returns, so websocketpp need not arm (and at once cancel)
+  // a timer for it on every connection.
+  static constexpr long kPostInitTimeoutMs = 0;
 
   bool is_secure() const { return false; }
   // Whether the listening socket has TCP_NODELAY (which accepted sockets inherit).

@@ -381,6 +381,8 @@ class LeanTlsEndpoint {
   // OpenSSL's read-ahead: 512 bytes cut a wss upload from 98 to 60-70 MiB/s, and an idle
   // wss connection is far under its memory target with 2 KiB.
   static constexpr size_t kReadBuffer = 2048;
+  // The TLS handshake (websocketpp's post_init) must end within this.
+  static constexpr long kPostInitTimeoutMs = 10000;
 
   bool is_secure() const { return true; }
   void set_tls_init_handler(LeanTlsConnection::tls_init_handler h) { tls_init_ = std::move(h); }

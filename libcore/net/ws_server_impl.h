@@ -62,7 +62,8 @@ struct LoopConfig : public websocketpp::config::core {
     typedef type::response_type response_type;
     typedef SocketType socket_type;
     static bool const enable_multithreading = false;
-    static const long timeout_socket_post_init = 10000;  // the TLS handshake
+    // The TLS handshake's limit; none for plain sockets, which have no such step.
+    static const long timeout_socket_post_init = SocketType::kPostInitTimeoutMs;
     // After the close handshake, how long a TLS connection waits for the peer's
     // close_notify (5 s by default). Ours was sent already; a peer that closes TCP without
     // answering (Python's ssl module, for one) would otherwise hold its session that long.
